@@ -1,0 +1,90 @@
+import { DEFAULT_PASSWORD_MIN_LENGTH } from './domain/password.js';
+import { DefaultChatUsernamePolicy } from './adapters/default-chat-username-policy.js';
+import { InMemoryLoginThrottle } from './adapters/in-memory-login-throttle.js';
+import { ScryptPasswordHasher } from './adapters/scrypt-password-hasher.js';
+import { SystemClock } from './adapters/system-clock.js';
+import type { ChatProvisioner } from './ports/chat-provisioner.js';
+import type { ChatUsernamePolicy } from './ports/chat-username-policy.js';
+import type { Clock } from './ports/clock.js';
+import type { LoginThrottle } from './ports/login-throttle.js';
+import type { Logger } from './ports/logger.js';
+import type { PasswordHasher } from './ports/password-hasher.js';
+import type { TokenIssuer } from './ports/token-issuer.js';
+import type { UserRepository } from './ports/user-repository.js';
+import { ChatAccountSaga } from './use-cases/chat-account-saga.js';
+import { IssueChatToken } from './use-cases/issue-chat-token.js';
+import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
+import { LoginUser } from './use-cases/login-user.js';
+import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
+import { RegisterUser } from './use-cases/register-user.js';
+import { RenewToken } from './use-cases/renew-token.js';
+import { VerifyChatToken } from './use-cases/verify-chat-token.js';
+
+export interface CoreDeps {
+  users: UserRepository;
+  chatProvisioner: ChatProvisioner;
+  tokens: TokenIssuer;
+  /** @default a {@link ScryptPasswordHasher} with OWASP parameters */
+  passwordHasher?: PasswordHasher;
+  /** @default the system clock */
+  clock?: Clock;
+  /** @default an {@link InMemoryLoginThrottle} (10 failures per 15 minutes) */
+  loginThrottle?: LoginThrottle;
+  /** @default {@link DefaultChatUsernamePolicy} */
+  chatUsernamePolicy?: ChatUsernamePolicy;
+  logger?: Logger;
+  /** @default 8 */
+  passwordMinLength?: number;
+  /** How long one registration attempt owns its pending row. @default 60 */
+  registrationLeaseSeconds?: number;
+  /** Draws agoraUids (tests force collisions with it). @default uniform in 1..2^32-1 */
+  drawAgoraUid?: () => number;
+}
+
+/** Every use case of the core, wired. */
+export interface Core {
+  readonly provisionChatUser: ProvisionChatUser;
+  readonly issueChatToken: IssueChatToken;
+  readonly issueRtcToken: IssueRtcToken;
+  readonly verifyChatToken: VerifyChatToken;
+  readonly registerUser: RegisterUser;
+  readonly loginUser: LoginUser;
+  readonly renewToken: RenewToken;
+}
+
+/**
+ * The embedding API: pass your adapters, get the use cases.
+ * @example
+ * const core = createCore({ users: new KnexUserRepository(knex), chatProvisioner, tokens });
+ * const principal = await core.provisionChatUser.execute({ userAccount: req.user.id });
+ * const { accessToken } = await core.issueChatToken.execute(principal);
+ */
+export function createCore(deps: CoreDeps): Core {
+  const clock = deps.clock ?? new SystemClock();
+  const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher();
+  const { users, tokens } = deps;
+  const saga = new ChatAccountSaga({
+    users,
+    chatProvisioner: deps.chatProvisioner,
+    chatUsernamePolicy: deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy(),
+    clock,
+    leaseSeconds: deps.registrationLeaseSeconds ?? 60,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
+  });
+  const issueChatToken = new IssueChatToken({ tokens });
+  const verifyChatToken = new VerifyChatToken({ tokens, users });
+  return {
+    provisionChatUser: new ProvisionChatUser({ users, saga }),
+    issueChatToken,
+    issueRtcToken: new IssueRtcToken({ tokens }),
+    verifyChatToken,
+    registerUser: new RegisterUser({ saga, passwordHasher, passwordMinLength: deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH }),
+    loginUser: new LoginUser({
+      users, passwordHasher, clock, saga, issueChatToken,
+      loginThrottle: deps.loginThrottle ?? new InMemoryLoginThrottle(),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    }),
+    renewToken: new RenewToken({ verifyChatToken, issueChatToken }),
+  };
+}

@@ -1,0 +1,40 @@
+/** A user of the chat service as the chat service reports it. */
+export interface ChatUser {
+  readonly username: string;
+  readonly uuid: string;
+  /** Creation time reported by the chat service (ms since epoch), when it reports one. */
+  readonly createdAt?: number;
+}
+
+export interface ChatUserBatchResult {
+  readonly created: ChatUser[];
+  readonly failed: Array<{ readonly username: string; readonly reason: string }>;
+}
+
+/**
+ * Creates and reads users of the chat service. Every failure is one of the documented domain
+ * errors; transient trouble (timeouts, dropped connections, 5xx, rate limits after retries) is
+ * always `chat_service_unavailable`.
+ */
+export interface ChatProvisioner {
+  /**
+   * Creates one chat user with a password the caller chose (never the app user's own).
+   * @throws ChatUserExistsError when the username is registered already (`afterUnknownOutcome`
+   *   is true when an earlier try of this call may have created it)
+   * @throws InvalidChatUsernameError when the chat service rejects the name
+   * @throws ChatServiceUnavailableError on transient failure: the user may or may not exist
+   * @throws ChatServiceMisconfiguredError when the chat service rejects our credentials
+   */
+  createUser(username: string, password: string): Promise<ChatUser>;
+
+  /** The chat user named `username`, or `undefined` when there is none. */
+  getUser(username: string): Promise<ChatUser | undefined>;
+
+  /** Deletes a chat user. @returns false when there was none. */
+  deleteUser(username: string): Promise<boolean>;
+
+  /** Creates up to 60 users in one call; per-user failures are reported, not thrown. */
+  createUsers(users: ReadonlyArray<{ readonly username: string; readonly password: string }>): Promise<ChatUserBatchResult>;
+}
+
+export const ChatProvisioner: unique symbol = Symbol.for('chat-app-server.ChatProvisioner');

@@ -1,0 +1,14 @@
+/** One-way password hashing with parameters recorded in the hash. */
+export interface PasswordHasher {
+  /** @throws ServerBusyError when the hashing queue is full (load shedding) */
+  hash(password: string): Promise<string>;
+  /**
+   * False for a wrong password and for a malformed or tampered hash (never a throw for those).
+   * @throws ServerBusyError when the hashing queue is full
+   */
+  verify(hash: string, password: string): Promise<boolean>;
+  /** True when `hash` was made with weaker parameters than the current ones. */
+  needsRehash(hash: string): boolean;
+}
+
+export const PasswordHasher: unique symbol = Symbol.for('chat-app-server.PasswordHasher');

@@ -1,0 +1,101 @@
+export type UserStatus = 'pending' | 'active';
+
+/** One app user and its chat identity, as stored. */
+export interface UserRecord {
+  readonly account: string;
+  readonly accountKey: string;
+  /** `null` for users provisioned by an embedding backend that authenticates them itself. */
+  readonly passwordHash: string | null;
+  readonly chatUsername: string;
+  /** The chat service's uuid, known once the row is `active`. */
+  readonly chatUuid: string | null;
+  readonly agoraUid: number;
+  readonly status: UserStatus;
+  /** Identifies the registration attempt that owns a `pending` row; `null` once `active`. */
+  readonly leaseId: string | null;
+  /** End of the owning attempt's lease; after it another attempt may take the row over. */
+  readonly leaseExpiresAt: Date | null;
+  /** When a chat-user creation was first attempted for this row (kept across takeovers). */
+  readonly creationAttemptedAt: Date | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface NewPendingUser {
+  readonly account: string;
+  readonly accountKey: string;
+  readonly passwordHash: string | null;
+  readonly chatUsername: string;
+  readonly leaseId: string;
+  readonly leaseExpiresAt: Date;
+  readonly now: Date;
+}
+
+export interface Takeover {
+  readonly leaseId: string;
+  readonly leaseExpiresAt: Date;
+  readonly passwordHash: string | null;
+  readonly now: Date;
+}
+
+/**
+ * Stores app users and their chat identities. Absent rows are `undefined`, never a throw.
+ * Account keys are compared exactly: the caller has already case-folded them.
+ */
+export interface UserRepository {
+  /** The user whose case-folded account key is `accountKey`. */
+  findByAccountKey(accountKey: string): Promise<UserRecord | undefined>;
+
+  /** The user whose chat username is exactly `chatUsername`. */
+  findByChatUsername(chatUsername: string): Promise<UserRecord | undefined>;
+
+  /** The user whose chat uuid is exactly `chatUuid`. */
+  findByChatUuid(chatUuid: string): Promise<UserRecord | undefined>;
+
+  /**
+   * Inserts a `pending` row with `creationAttemptedAt = null` and an agoraUid from `drawAgoraUid`.
+   * When the drawn uid is taken, draws again (at least 5 times) until one is free.
+   * @throws AccountExistsError when a row with this account key exists, whatever its state
+   * @throws ChatUsernameTakenError when another row has this chat username
+   */
+  insertPending(user: NewPendingUser, drawAgoraUid: () => number): Promise<UserRecord>;
+
+  /**
+   * Compare-and-swap takeover of a `pending` row still owned by `expectedLeaseId`: installs the new
+   * lease and password hash, keeps chat username, agoraUid and `creationAttemptedAt`.
+   * Of concurrent takeovers with the same `expectedLeaseId`, exactly one succeeds.
+   * @returns the updated row, or `undefined` when the row is gone, active or owned by another lease
+   */
+  takeOverPending(accountKey: string, expectedLeaseId: string, takeover: Takeover): Promise<UserRecord | undefined>;
+
+  /**
+   * Records that a chat-user creation is being attempted for this `pending` row. Keeps an earlier
+   * `creationAttemptedAt` when there is one.
+   * @returns false when the row is not pending under `leaseId`
+   */
+  markCreationAttempted(accountKey: string, leaseId: string, at: Date): Promise<boolean>;
+
+  /**
+   * Ends the lease of a `pending` row at `at`, so the next attempt may take it over at once.
+   * @returns false when the row is not pending under `leaseId`
+   */
+  endLease(accountKey: string, leaseId: string, at: Date): Promise<boolean>;
+
+  /**
+   * Marks a `pending` row owned by `leaseId` as `active` with its chat uuid and clears the lease
+   * (even when the lease has expired but nobody took the row over).
+   * @returns the active row, or `undefined` when the row is not pending under `leaseId`
+   */
+  activate(accountKey: string, leaseId: string, chatUuid: string, at: Date): Promise<UserRecord | undefined>;
+
+  /**
+   * Deletes a `pending` row owned by `leaseId` (a reservation that must not stand).
+   * @returns false when there was no such row
+   */
+  deletePending(accountKey: string, leaseId: string): Promise<boolean>;
+
+  /** Replaces the password hash of an existing row (rehash after a parameter upgrade). */
+  updatePasswordHash(accountKey: string, passwordHash: string, at: Date): Promise<void>;
+}
+
+export const UserRepository: unique symbol = Symbol.for('chat-app-server.UserRepository');

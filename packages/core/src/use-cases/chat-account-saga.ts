@@ -1,0 +1,164 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { drawAgoraUid } from '../domain/agora-uid.js';
+import type { Account } from '../domain/account.js';
+import {
+  AccountExistsError, ChatServiceUnavailableError, ChatUsernameTakenError, hasCode, isDomainError,
+} from '../errors.js';
+import type { ChatProvisioner } from '../ports/chat-provisioner.js';
+import type { ChatUsernamePolicy } from '../ports/chat-username-policy.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { UserRecord, UserRepository } from '../ports/user-repository.js';
+
+export interface ChatAccountSagaDeps {
+  users: UserRepository;
+  chatProvisioner: ChatProvisioner;
+  chatUsernamePolicy: ChatUsernamePolicy;
+  clock: Clock;
+  logger?: Logger;
+  /** How long one attempt owns a pending row; longer than the provisioner's overall deadline. */
+  leaseSeconds: number;
+  /** Draws agoraUids; replaceable so tests can force collisions. */
+  drawAgoraUid?: () => number;
+}
+
+/**
+ * The registration saga (design section 4): reserve a pending row under a lease, record the
+ * creation attempt, create the chat user, activate. Every failure leaves a row that the next
+ * attempt can take over and finish, and never a chat user that belongs to nobody.
+ */
+export class ChatAccountSaga {
+  constructor(private readonly deps: ChatAccountSagaDeps) {}
+
+  /**
+   * Reserves `account` (inserting a pending row or taking over one whose lease has expired) and
+   * finishes it.
+   * @throws AccountExistsError when the account is active or another attempt holds a live lease
+   */
+  async register(account: Account, passwordHash: string | null): Promise<UserRecord> {
+    const reserved = await this.reserve(account, passwordHash);
+    return this.finish(reserved);
+  }
+
+  /**
+   * Takes over an abandoned pending row (lease expired), keeping its password hash, and finishes it.
+   * @throws AccountExistsError when another attempt got the row first
+   * @throws ChatServiceUnavailableError when the row is still leased (a registration is in flight)
+   */
+  async resume(row: UserRecord): Promise<UserRecord> {
+    if (row.status === 'active') return row;
+    const now = this.now();
+    if (row.leaseExpiresAt && row.leaseExpiresAt > now) {
+      throw new ChatServiceUnavailableError('The registration of this account is still in progress; try again shortly.', {
+        retryAfterSeconds: Math.max(1, Math.ceil((row.leaseExpiresAt.getTime() - now.getTime()) / 1000)),
+      });
+    }
+    const taken = await this.takeOver(row, row.passwordHash);
+    if (!taken) throw new AccountExistsError();
+    return this.finish(taken);
+  }
+
+  private async reserve(account: Account, passwordHash: string | null): Promise<UserRecord> {
+    const { users } = this.deps;
+    const existing = await users.findByAccountKey(account.accountKey);
+    if (existing) {
+      const now = this.now();
+      if (existing.status === 'active' || !existing.leaseExpiresAt || existing.leaseExpiresAt > now) {
+        throw new AccountExistsError();
+      }
+      const taken = await this.takeOver(existing, passwordHash);
+      if (!taken) throw new AccountExistsError();
+      this.deps.logger?.warn({ account: existing.accountKey }, 'took over an abandoned registration');
+      return taken;
+    }
+    const now = this.now();
+    return users.insertPending({
+      account: account.account,
+      accountKey: account.accountKey,
+      passwordHash,
+      chatUsername: this.deps.chatUsernamePolicy.usernameFor(account.accountKey),
+      leaseId: randomUUID(),
+      leaseExpiresAt: this.leaseEnd(now),
+      now,
+    }, this.deps.drawAgoraUid ?? drawAgoraUid);
+  }
+
+  private takeOver(row: UserRecord, passwordHash: string | null): Promise<UserRecord | undefined> {
+    const now = this.now();
+    return this.deps.users.takeOverPending(row.accountKey, row.leaseId ?? '', {
+      leaseId: randomUUID(), leaseExpiresAt: this.leaseEnd(now), passwordHash, now,
+    });
+  }
+
+  private async finish(row: UserRecord): Promise<UserRecord> {
+    const { users, chatProvisioner } = this.deps;
+    const leaseId = row.leaseId ?? '';
+    const attemptedBefore = row.creationAttemptedAt !== null;
+    if (!(await users.markCreationAttempted(row.accountKey, leaseId, this.now()))) throw new AccountExistsError();
+
+    let chatUuid: string;
+    try {
+      // The chat password is random and never used: clients log in with tokens.
+      chatUuid = (await chatProvisioner.createUser(row.chatUsername, randomBytes(24).toString('base64url'))).uuid;
+    } catch (err) {
+      if (hasCode(err, 'chat_user_exists')) {
+        if (!attemptedBefore && !err.afterUnknownOutcome) {
+          // Someone this server never reserved the name for owns that chat user: never adopt it.
+          await users.deletePending(row.accountKey, leaseId);
+          throw new ChatUsernameTakenError();
+        }
+        chatUuid = await this.adopt(row, leaseId, err);
+      } else if (hasCode(err, 'invalid_chat_username')) {
+        // A definite refusal: nothing was created, so the reservation must not stand either.
+        await users.deletePending(row.accountKey, leaseId);
+        throw err;
+      } else {
+        chatUuid = await this.abandon(row, leaseId, err);
+      }
+    }
+
+    let active: UserRecord | undefined;
+    try {
+      active = await users.activate(row.accountKey, leaseId, chatUuid, this.now());
+    } catch (err) {
+      await this.abandon(row, leaseId, err);
+    }
+    // The lease was lost: a later attempt owns the row now and will adopt the chat user we made.
+    if (!active) throw new AccountExistsError('Another registration of this account took over; try logging in.');
+    return active;
+  }
+
+  // The chat user exists and an earlier attempt on this row may have created it: it is ours.
+  private async adopt(row: UserRecord, leaseId: string, cause: unknown): Promise<string> {
+    let found;
+    try {
+      found = await this.deps.chatProvisioner.getUser(row.chatUsername);
+    } catch (err) {
+      return this.abandon(row, leaseId, err);
+    }
+    if (!found) return this.abandon(row, leaseId, cause);
+    this.deps.logger?.warn({ account: row.accountKey, chatUsername: row.chatUsername }, 'adopted a chat user created by an earlier attempt');
+    return found.uuid;
+  }
+
+  /** Ends the lease at once so the next attempt can finish the job, then fails this one. */
+  private async abandon(row: UserRecord, leaseId: string, err: unknown): Promise<never> {
+    try {
+      await this.deps.users.endLease(row.accountKey, leaseId, this.now());
+    } catch (endErr) {
+      // The row keeps its lease and becomes available when the lease expires on its own.
+      this.deps.logger?.warn({ account: row.accountKey, err: endErr }, 'could not end the lease of a failed registration');
+    }
+    if (isDomainError(err) && err.code !== 'chat_user_exists') throw err;
+    if (isDomainError(err)) throw new ChatServiceUnavailableError(undefined, { cause: err });
+    throw err;
+  }
+
+  private now(): Date {
+    return new Date(this.deps.clock.now());
+  }
+
+  private leaseEnd(now: Date): Date {
+    return new Date(now.getTime() + this.deps.leaseSeconds * 1000);
+  }
+}

@@ -1,0 +1,15 @@
+import type { ChatTokenOutput, IssueChatToken } from './issue-chat-token.js';
+import type { VerifyChatToken } from './verify-chat-token.js';
+
+/**
+ * A fresh chat user token for the holder of a valid one.
+ * @throws UnauthenticatedError
+ */
+export class RenewToken {
+  constructor(private readonly deps: { verifyChatToken: VerifyChatToken; issueChatToken: IssueChatToken }) {}
+
+  async execute(bearer: unknown): Promise<ChatTokenOutput> {
+    const principal = await this.deps.verifyChatToken.execute(bearer);
+    return this.deps.issueChatToken.execute(principal);
+  }
+}
