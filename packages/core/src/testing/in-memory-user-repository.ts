@@ -1,0 +1,100 @@
+import { AccountExistsError, ChatUsernameTakenError } from '../errors.js';
+import type { NewPendingUser, Takeover, UserRecord, UserRepository } from '../ports/user-repository.js';
+
+/** A {@link UserRepository} in a Map, for unit tests; it passes the same kit as the SQL adapters. */
+export class InMemoryUserRepository implements UserRepository {
+  private readonly rows = new Map<string, UserRecord>();
+  /** When set, the next call of that method rejects with this error (fault injection). */
+  readonly failNext: Partial<Record<keyof UserRepository, Error>> = {};
+
+  all(): UserRecord[] {
+    return [...this.rows.values()];
+  }
+
+  async findByAccountKey(accountKey: string): Promise<UserRecord | undefined> {
+    this.fault('findByAccountKey');
+    return this.rows.get(accountKey);
+  }
+
+  async findByChatUsername(chatUsername: string): Promise<UserRecord | undefined> {
+    this.fault('findByChatUsername');
+    return this.all().find((r) => r.chatUsername === chatUsername);
+  }
+
+  async findByChatUuid(chatUuid: string): Promise<UserRecord | undefined> {
+    this.fault('findByChatUuid');
+    return this.all().find((r) => r.chatUuid === chatUuid);
+  }
+
+  async insertPending(user: NewPendingUser, drawAgoraUid: () => number): Promise<UserRecord> {
+    this.fault('insertPending');
+    if (this.rows.has(user.accountKey)) throw new AccountExistsError();
+    if (this.all().some((r) => r.chatUsername === user.chatUsername)) throw new ChatUsernameTakenError();
+    let agoraUid = drawAgoraUid();
+    for (let draws = 1; this.all().some((r) => r.agoraUid === agoraUid); draws++) {
+      if (draws >= 10) throw new Error('no free agoraUid after 10 draws');
+      agoraUid = drawAgoraUid();
+    }
+    const row: UserRecord = {
+      account: user.account, accountKey: user.accountKey, passwordHash: user.passwordHash,
+      chatUsername: user.chatUsername, chatUuid: null, agoraUid, status: 'pending',
+      leaseId: user.leaseId, leaseExpiresAt: user.leaseExpiresAt, creationAttemptedAt: null,
+      createdAt: user.now, updatedAt: user.now,
+    };
+    this.rows.set(user.accountKey, row);
+    return row;
+  }
+
+  async takeOverPending(accountKey: string, expectedLeaseId: string, t: Takeover): Promise<UserRecord | undefined> {
+    this.fault('takeOverPending');
+    return this.update(accountKey, expectedLeaseId, {
+      leaseId: t.leaseId, leaseExpiresAt: t.leaseExpiresAt, passwordHash: t.passwordHash, updatedAt: t.now,
+    });
+  }
+
+  async markCreationAttempted(accountKey: string, leaseId: string, at: Date): Promise<boolean> {
+    this.fault('markCreationAttempted');
+    const row = this.rows.get(accountKey);
+    return !!this.update(accountKey, leaseId, { creationAttemptedAt: row?.creationAttemptedAt ?? at, updatedAt: at });
+  }
+
+  async endLease(accountKey: string, leaseId: string, at: Date): Promise<boolean> {
+    this.fault('endLease');
+    return !!this.update(accountKey, leaseId, { leaseExpiresAt: at, updatedAt: at });
+  }
+
+  async activate(accountKey: string, leaseId: string, chatUuid: string, at: Date): Promise<UserRecord | undefined> {
+    this.fault('activate');
+    if (this.all().some((r) => r.chatUuid === chatUuid && r.accountKey !== accountKey)) throw new ChatUsernameTakenError();
+    return this.update(accountKey, leaseId, { status: 'active', chatUuid, leaseId: null, leaseExpiresAt: null, updatedAt: at });
+  }
+
+  async deletePending(accountKey: string, leaseId: string): Promise<boolean> {
+    this.fault('deletePending');
+    const row = this.rows.get(accountKey);
+    if (!row || row.status !== 'pending' || row.leaseId !== leaseId) return false;
+    return this.rows.delete(accountKey);
+  }
+
+  async updatePasswordHash(accountKey: string, passwordHash: string, at: Date): Promise<void> {
+    this.fault('updatePasswordHash');
+    const row = this.rows.get(accountKey);
+    if (row) this.rows.set(accountKey, { ...row, passwordHash, updatedAt: at });
+  }
+
+  private update(accountKey: string, leaseId: string, changes: Partial<UserRecord>): UserRecord | undefined {
+    const row = this.rows.get(accountKey);
+    if (!row || row.status !== 'pending' || row.leaseId !== leaseId) return undefined;
+    const next = { ...row, ...changes };
+    this.rows.set(accountKey, next);
+    return next;
+  }
+
+  private fault(method: keyof UserRepository): void {
+    const err = this.failNext[method];
+    if (err) {
+      delete this.failNext[method];
+      throw err;
+    }
+  }
+}
