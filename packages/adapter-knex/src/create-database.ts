@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+
+/** Options of {@link createDatabase}. */
+export interface CreateDatabaseOptions {
+  /**
+   * PostgreSQL only: the schema used for unqualified names (Knex `searchPath`), such as a per-tenant or
+   * per-test schema. It must exist before tables are created in it.
+   * @default the server's search_path (normally `public`)
+   */
+  readonly schema?: string;
+  /**
+   * PostgreSQL only: the most connections in the pool.
+   * @default 10
+   */
+  readonly poolMax?: number;
+  /**
+   * SQLite only: how long a statement waits for another process's write lock before failing (ms).
+   * @default 5000
+   */
+  readonly busyTimeoutMs?: number;
+}
+
+/** The URL forms {@link createDatabase} accepts, named in its error message. */
+export const ACCEPTED_DATABASE_URLS = 'sqlite:<path>, sqlite::memory:, postgres://… or postgresql://…';
+
+type SqliteConnection = { run(sql: string, callback: (err: Error | null) => void): void };
+
+/**
+ * Builds the Knex instance for a database URL. The caller owns it: run {@link migrateLatest}, pass it to
+ * the adapters, and `destroy()` it on shutdown.
+ *
+ * - `sqlite:<path>` (relative to the working directory; its folder is created) or `sqlite::memory:`:
+ *   driver sqlite3, WAL journal, foreign keys on, a busy timeout. One connection: SQLite lets one writer
+ *   at a time anyway, and a single connection means concurrent requests queue in the pool instead of
+ *   failing with SQLITE_BUSY (an in-memory database also exists only on its one connection).
+ * - `postgres://…` / `postgresql://…`: driver pg.
+ *
+ * @throws Error naming the accepted forms for any other URL
+ * @example
+ * const knex = createDatabase(process.env.DATABASE_URL ?? 'sqlite:./data/chat-app-server.sqlite');
+ * await migrateLatest(knex);
+ * const users = new KnexUserRepository(knex);
+ */
+export function createDatabase(url: string, options: CreateDatabaseOptions = {}): Knex {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return knexFactory({
+      client: 'pg',
+      connection: url,
+      ...(options.schema === undefined ? {} : { searchPath: [options.schema] }),
+      pool: { min: 0, max: options.poolMax ?? 10 },
+    });
+  }
+  if (url.startsWith('sqlite:')) {
+    const target = url.slice('sqlite:'.length);
+    if (target === '') throw new Error(`The SQLite database URL has no path; use one of: ${ACCEPTED_DATABASE_URLS}.`);
+    const filename = target === ':memory:' ? ':memory:' : resolve(target);
+    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    return knexFactory({
+      client: 'sqlite3',
+      connection: { filename },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        // The pool never reaps below `min`, so an in-memory database lives as long as the Knex instance.
+        afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
+          const pragmas = [`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`, 'PRAGMA foreign_keys = ON'];
+          if (filename !== ':memory:') pragmas.push('PRAGMA journal_mode = WAL');
+          runAll(conn, pragmas, (err) => done(err, conn));
+        },
+      },
+    });
+  }
+  throw new Error(`Unsupported DATABASE_URL "${redact(url)}"; use one of: ${ACCEPTED_DATABASE_URLS}.`);
+}
+
+function runAll(conn: SqliteConnection, statements: readonly string[], done: (err: Error | null) => void): void {
+  const [first, ...rest] = statements;
+  if (first === undefined) return done(null);
+  conn.run(first, (err) => (err ? done(err) : runAll(conn, rest, done)));
+}
+
+// Keeps a password that may sit in a mistyped URL out of error messages and logs.
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,30 @@
+import type { Knex } from 'knex';
+import * as createUsers from './0001-create-users.js';
+import * as createLoginFailures from './0002-create-login-failures.js';
+
+interface Migration {
+  readonly name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+// Imported statically so they are compiled into dist and run without a knexfile or a directory scan.
+const MIGRATIONS: readonly Migration[] = [
+  { name: '0001-create-users', ...createUsers },
+  { name: '0002-create-login-failures', ...createLoginFailures },
+];
+
+/** The package's migrations, in order, for `knex.migrate` (`migrationSource` option). */
+export class ChatAppServerMigrationSource implements Knex.MigrationSource<Migration> {
+  async getMigrations(): Promise<Migration[]> {
+    return [...MIGRATIONS];
+  }
+
+  getMigrationName(migration: Migration): string {
+    return migration.name;
+  }
+
+  async getMigration(migration: Migration): Promise<Knex.Migration> {
+    return { up: migration.up, down: migration.down };
+  }
+}

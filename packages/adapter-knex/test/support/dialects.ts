@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Knex } from 'knex';
+import { createDatabase, migrateLatest } from '../../src/index.js';
+
+/** PostgreSQL of the test run; each database opened below lives in its own schema, dropped afterwards. */
+export const PG_TEST_URL = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface TestDatabase {
+  readonly knex: Knex;
+  teardown(): Promise<void>;
+}
+
+export interface Dialect {
+  readonly name: DialectName;
+  /** A fresh, empty database (no migrations run). */
+  open(): Promise<TestDatabase>;
+  /** A fresh database with the package's migrations applied. */
+  openMigrated(): Promise<TestDatabase>;
+}
+
+async function openSqlite(): Promise<TestDatabase> {
+  const dir = await mkdtemp(join(tmpdir(), 'adapter-knex-'));
+  const knex = createDatabase(`sqlite:${join(dir, 'test.sqlite')}`);
+  return {
+    knex,
+    async teardown() {
+      await knex.destroy();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function openPostgres(): Promise<TestDatabase> {
+  const schema = `cas_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = createDatabase(PG_TEST_URL, { poolMax: 1 });
+  await admin.raw('create schema ??', [schema]);
+  const knex = createDatabase(PG_TEST_URL, { schema, poolMax: 20 });
+  return {
+    knex,
+    async teardown() {
+      await knex.destroy();
+      try {
+        await admin.raw('drop schema ?? cascade', [schema]);
+      } finally {
+        await admin.destroy();
+      }
+    },
+  };
+}
+
+function dialect(name: DialectName, open: () => Promise<TestDatabase>): Dialect {
+  return {
+    name,
+    open,
+    async openMigrated() {
+      const db = await open();
+      try {
+        await migrateLatest(db.knex);
+      } catch (err) {
+        await db.teardown();
+        throw err;
+      }
+      return db;
+    },
+  };
+}
+
+export const DIALECTS: readonly Dialect[] = [dialect('sqlite', openSqlite), dialect('postgres', openPostgres)];
+
+let pgReachable: Promise<unknown> | undefined;
+
+/** Resolves when PostgreSQL answers; the reason when it does not. Probed once per run. */
+function probePostgres(): Promise<unknown> {
+  pgReachable ??= (async () => {
+    const probe = createDatabase(PG_TEST_URL, { poolMax: 1 });
+    try {
+      await probe.raw('select 1');
+      return undefined;
+    } catch (err) {
+      return err;
+    } finally {
+      await probe.destroy();
+    }
+  })();
+  return pgReachable;
+}
+
+/**
+ * Skips the PostgreSQL half (loudly) when the server is unreachable; under `CI=true` that is a failure.
+ * Call inside a suite's `before` hook.
+ */
+export async function requireDialect(context: Mocha.Context, dialect: Dialect): Promise<void> {
+  if (dialect.name !== 'postgres') return;
+  const failure = await probePostgres();
+  if (failure === undefined) return;
+  const reason = failure instanceof Error ? failure.message : String(failure);
+  if (process.env['CI'] === 'true') throw new Error(`PostgreSQL at ${PG_TEST_URL} is unreachable under CI=true: ${reason}`);
+  console.warn(
+    [
+      '',
+      '*'.repeat(78),
+      `*  PostgreSQL at ${PG_TEST_URL} is unreachable (${reason}).`,
+      '*  SKIPPING the PostgreSQL tests. Set PG_TEST_URL, or CI=true to make this a failure.',
+      '*'.repeat(78),
+      '',
+    ].join('\n'),
+  );
+  context.skip();
+}
+
+/**
+ * Registers `body` once per dialect under "<title> [<dialect>]": one test body for SQLite and PostgreSQL.
+ */
+export function describeEachDialect(title: string, body: (dialect: Dialect) => void): void {
+  for (const d of DIALECTS) {
+    describe(`${title} [${d.name}]`, function () {
+      before(async function () {
+        await requireDialect(this, d);
+      });
+      body(d);
+    });
+  }
+}
+
+/**
+ * Opens one migrated database for the enclosing suite and hands it to each test through the getter.
+ * Tests use fresh account keys, so they can share it.
+ */
+export function useMigratedDatabase(dialect: Dialect): () => Knex {
+  let db: TestDatabase | undefined;
+  before(async function () {
+    db = await dialect.openMigrated();
+  });
+  after(async function () {
+    await db?.teardown();
+  });
+  return () => {
+    if (!db) throw new Error('The database is not open (before hook failed or was skipped).');
+    return db.knex;
+  };
+}
