@@ -1,0 +1,233 @@
+import { got as defaultGot, type Got } from 'got';
+import {
+  ChatServiceUnavailableError,
+  ChatUserExistsError,
+  InvalidChatUsernameError,
+  type ChatProvisioner,
+  type ChatUser,
+  type ChatUserBatchResult,
+  type Clock,
+  type Logger,
+} from '@chat-app-server/core';
+import { AgoraResponseError } from './agora-errors.js';
+import { AgoraRestClient, type AgoraAnswer, type AgoraBody } from './agora-rest-client.js';
+import { parseAppKey } from './app-key.js';
+import { AppTokenCache } from './app-token-cache.js';
+import { assertAgoraCredentials } from './credentials.js';
+
+/** Options of {@link AgoraChatProvisioner}. */
+export interface AgoraChatProvisionerOptions {
+  /** The REST API host of the app's data center, e.g. `https://a61.chat.agora.io`. */
+  readonly restApiUrl: string;
+  /** The Chat App Key, `org_name#app_name`. */
+  readonly appKey: string;
+  /** Agora project App ID (32 hex characters). */
+  readonly appId: string;
+  /** Agora project App Certificate (32 hex characters); signs the app token. */
+  readonly appCertificate: string;
+  /** A configured got instance (agents, proxies, hooks). Its own retry option is bypassed. */
+  readonly got?: Got;
+  /** Timeout of one HTTP try, ms. Default 3000. */
+  readonly timeoutMs?: number;
+  /** Budget of one call including all retries and waits, ms. Default 10000. */
+  readonly deadlineMs?: number;
+  /** Retries after the first try on 408, 429, 5xx and network errors. Default 3. */
+  readonly retries?: number;
+  /** First backoff delay, ms; doubles per retry (with jitter, capped at 2 s). Default 100. */
+  readonly retryBaseDelayMs?: number;
+  /** Lifetime of the app token, 60..86400 s; it is renewed after half of it. Default 86400. */
+  readonly appTokenLifetimeSeconds?: number;
+  /** Receives a warning per retried try (never secrets). */
+  readonly logger?: Logger;
+  /** Time source for app token renewal. Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+/** Agora's documented maximum for one batch registration. */
+export const MAX_BATCH_SIZE = 60;
+
+/**
+ * {@link ChatProvisioner} on the Agora Chat REST API (user registration, lookup, deletion).
+ * @example
+ * const chat = new AgoraChatProvisioner({
+ *   restApiUrl: 'https://a61.chat.agora.io', appKey: '611012345#1234567', appId, appCertificate,
+ * });
+ * const user = await chat.createUser('jack', randomPassword);
+ */
+export class AgoraChatProvisioner implements ChatProvisioner {
+  private readonly client: AgoraRestClient;
+  private readonly tokens: AppTokenCache;
+
+  constructor(options: AgoraChatProvisionerOptions) {
+    assertAgoraCredentials(options.appId, options.appCertificate);
+    const { orgName, appName } = parseAppKey(options.appKey);
+    const restApiUrl = normaliseRestApiUrl(options.restApiUrl);
+    const lifetime = options.appTokenLifetimeSeconds ?? 86_400;
+    if (!Number.isInteger(lifetime) || lifetime < 60 || lifetime > 86_400) {
+      throw new RangeError('appTokenLifetimeSeconds must be an integer from 60 to 86400.');
+    }
+    const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 3000);
+    const deadlineMs = positive('deadlineMs', options.deadlineMs ?? 10_000);
+    const retries = options.retries ?? 3;
+    if (!Number.isInteger(retries) || retries < 0) throw new RangeError('retries must be a non-negative integer.');
+    this.tokens = new AppTokenCache(options.appId, options.appCertificate, lifetime, options.clock ?? { now: () => Date.now() });
+    this.client = new AgoraRestClient({
+      got: options.got ?? defaultGot,
+      baseUrl: `${restApiUrl}/${encodeURIComponent(orgName)}/${encodeURIComponent(appName)}`,
+      tokens: this.tokens,
+      appCertificate: options.appCertificate,
+      timeoutMs,
+      deadlineMs,
+      retries,
+      retryBaseDelayMs: options.retryBaseDelayMs ?? 100,
+      logger: options.logger,
+    });
+  }
+
+  /** How many app tokens this provisioner has built (renewals and 401 rebuilds included). */
+  get appTokenBuilds(): number {
+    return this.tokens.builds;
+  }
+
+  async createUser(username: string, password: string): Promise<ChatUser> {
+    const answer = await this.client.call('POST', '/users', { username, password });
+    if (answer.error) {
+      if (answer.error.agoraError === 'duplicate_unique_property_exists') {
+        throw new ChatUserExistsError(username, { afterUnknownOutcome: answer.afterUnknownOutcome, cause: answer.error });
+      }
+      throw this.rejected(username, answer.error);
+    }
+    const user = entities(answer.body).find((entity) => entity.username === username) ?? entities(answer.body)[0];
+    if (!user) throw malformed(answer);
+    return user;
+  }
+
+  async getUser(username: string): Promise<ChatUser | undefined> {
+    const answer = await this.client.call('GET', `/users/${encodeURIComponent(username)}`);
+    if (answer.error) {
+      if (answer.status === 404) return undefined;
+      throw this.rejected(username, answer.error);
+    }
+    const user = entities(answer.body)[0];
+    if (!user) throw malformed(answer);
+    return user;
+  }
+
+  async deleteUser(username: string): Promise<boolean> {
+    const answer = await this.client.call('DELETE', `/users/${encodeURIComponent(username)}`);
+    if (answer.error) {
+      // A 404 after an unknown outcome means our earlier try deleted it: still "there was one".
+      if (answer.status === 404) return answer.afterUnknownOutcome;
+      throw this.rejected(username, answer.error);
+    }
+    return true;
+  }
+
+  async createUsers(
+    users: ReadonlyArray<{ readonly username: string; readonly password: string }>,
+  ): Promise<ChatUserBatchResult> {
+    if (users.length > MAX_BATCH_SIZE) {
+      throw new RangeError(`Agora Chat registers at most ${MAX_BATCH_SIZE} users per batch, got ${users.length}.`);
+    }
+    if (users.length === 0) return { created: [], failed: [] };
+    const answer = await this.client.call('POST', '/users', users.map(({ username, password }) => ({ username, password })));
+    if (answer.error) {
+      // Older Agora/Easemob apps fail the whole batch when one name is taken or illegal: register
+      // one by one so the caller still gets per-user results.
+      if (answer.status === 400 && isPerUserRejection(answer.error)) return this.createOneByOne(users);
+      throw new ChatServiceUnavailableError('Agora Chat rejected the batch registration; try again later.', {
+        cause: answer.error,
+      });
+    }
+    const created = entities(answer.body);
+    const failed = failures(answer.body);
+    const reported = new Set([...created.map((u) => u.username), ...failed.map((f) => f.username)]);
+    for (const { username } of users) {
+      if (!reported.has(username)) failed.push({ username, reason: 'not reported by Agora Chat' });
+    }
+    return { created, failed };
+  }
+
+  private async createOneByOne(
+    users: ReadonlyArray<{ readonly username: string; readonly password: string }>,
+  ): Promise<ChatUserBatchResult> {
+    const result: { created: ChatUser[]; failed: Array<{ username: string; reason: string }> } = { created: [], failed: [] };
+    for (const { username, password } of users) {
+      try {
+        result.created.push(await this.createUser(username, password));
+      } catch (err) {
+        if (err instanceof ChatUserExistsError || err instanceof InvalidChatUsernameError) {
+          result.failed.push({ username, reason: err.message });
+        } else {
+          throw err;
+        }
+      }
+    }
+    return result;
+  }
+
+  private rejected(username: string, error: AgoraResponseError): Error {
+    if (error.status === 400 && error.agoraError === 'illegal_argument') {
+      return new InvalidChatUsernameError(username, { cause: error });
+    }
+    // Unexpected refusals are reported as unavailability: the caller's outcome is unknown to us.
+    return new ChatServiceUnavailableError(`Agora Chat refused the request (HTTP ${error.status}); try again later.`, {
+      cause: error,
+    });
+  }
+}
+
+function isPerUserRejection(error: AgoraResponseError): boolean {
+  return error.agoraError === 'duplicate_unique_property_exists' || error.agoraError === 'illegal_argument';
+}
+
+function entities(body: AgoraBody | undefined): ChatUser[] {
+  const list = body?.['entities'];
+  if (!Array.isArray(list)) return [];
+  const users: ChatUser[] = [];
+  for (const entity of list as unknown[]) {
+    if (typeof entity !== 'object' || entity === null) continue;
+    const { username, uuid, created } = entity as Record<string, unknown>;
+    if (typeof username !== 'string' || typeof uuid !== 'string') continue;
+    users.push(typeof created === 'number' ? { username, uuid, createdAt: created } : { username, uuid });
+  }
+  return users;
+}
+
+function failures(body: AgoraBody | undefined): Array<{ username: string; reason: string }> {
+  const list = body?.['data'];
+  if (!Array.isArray(list)) return [];
+  const failed: Array<{ username: string; reason: string }> = [];
+  for (const item of list as unknown[]) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { username, registerUserFailReason } = item as Record<string, unknown>;
+    if (typeof username !== 'string') continue;
+    failed.push({ username, reason: typeof registerUserFailReason === 'string' ? registerUserFailReason : 'registration failed' });
+  }
+  return failed;
+}
+
+function malformed(answer: AgoraAnswer): ChatServiceUnavailableError {
+  return new ChatServiceUnavailableError('Agora Chat sent an answer without the expected user entity.', {
+    cause: new AgoraResponseError(answer.status, undefined, 'missing entities'),
+  });
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds.`);
+  return value;
+}
+
+/** Accepts the Console's bare domain too; https is assumed when no scheme is given. */
+function normaliseRestApiUrl(value: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new TypeError('restApiUrl is required, e.g. https://a61.chat.agora.io.');
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? value.trim() : `https://${value.trim()}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new TypeError(`restApiUrl "${value}" is not a URL.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`restApiUrl "${value}" must use https (or http for emulators).`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}

@@ -1,0 +1,142 @@
+import { AccessToken2, ServiceChat, ServiceRtc } from 'agora-token/src/AccessToken2.js';
+import {
+  UnauthenticatedError,
+  type ChatSubject,
+  type Clock,
+  type IssuedToken,
+  type RtcGrant,
+  type TokenIssuer,
+  type VerifiedChatToken,
+} from '@chat-app-server/core';
+import { privilegeExpiresAt, readAccessToken } from './access-token.js';
+import { assertAgoraCredentials } from './credentials.js';
+
+/** Options of {@link AgoraTokenIssuer}. */
+export interface AgoraTokenIssuerOptions {
+  /** Agora project App ID (32 hex characters). */
+  readonly appId: string;
+  /** Agora project App Certificate (32 hex characters); signs every token. */
+  readonly appCertificate: string;
+  /** Lifetime of issued tokens and of all their privileges, 1..86400 seconds. Default 86400. */
+  readonly lifetimeSeconds?: number;
+  /** Which chat identifier user tokens name. Default 'username' (current Agora docs). */
+  readonly subjectKind?: 'username' | 'uuid';
+  /** Source of the issue time. Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+const MAX_LIFETIME_SECONDS = 86_400;
+const MAX_AGORA_UID = 0xffff_ffff;
+// Verified tokens are remembered so a client that sends the same bearer on every call pays for
+// inflate + three HMACs once; the key is the whole token, so a hit proves nothing new is trusted.
+const VERIFIED_CACHE_SIZE = 1024;
+
+const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * {@link TokenIssuer} on agora-token's AccessToken2: chat user tokens, chat + RTC tokens, and
+ * verification of our own chat user tokens (signature, App ID, expiry, user privilege).
+ * @example
+ * const tokens = new AgoraTokenIssuer({ appId, appCertificate, lifetimeSeconds: 3600 });
+ * const { token, expireTimestamp } = await tokens.issueChatToken({ chatUsername: 'jack', chatUuid: null });
+ */
+export class AgoraTokenIssuer implements TokenIssuer {
+  readonly subjectKind: 'username' | 'uuid';
+  private readonly appId: string;
+  private readonly appCertificate: string;
+  private readonly lifetime: number;
+  private readonly clock: Clock;
+  private readonly verified = new Map<string, VerifiedChatToken>();
+
+  constructor(options: AgoraTokenIssuerOptions) {
+    assertAgoraCredentials(options.appId, options.appCertificate);
+    const lifetime = options.lifetimeSeconds ?? MAX_LIFETIME_SECONDS;
+    if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_LIFETIME_SECONDS) {
+      throw new RangeError(`lifetimeSeconds must be an integer from 1 to ${MAX_LIFETIME_SECONDS}, got ${lifetime}.`);
+    }
+    const subjectKind = options.subjectKind ?? 'username';
+    if (subjectKind !== 'username' && subjectKind !== 'uuid') {
+      throw new TypeError(`subjectKind must be 'username' or 'uuid', got ${String(subjectKind)}.`);
+    }
+    this.appId = options.appId;
+    this.appCertificate = options.appCertificate;
+    this.lifetime = lifetime;
+    this.subjectKind = subjectKind;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async issueChatToken(subject: ChatSubject): Promise<IssuedToken> {
+    const { token, issueTs } = this.newToken();
+    token.add_service(this.chatService(subject));
+    return this.build(token, issueTs);
+  }
+
+  async issueChatRtcToken(subject: ChatSubject, grant: RtcGrant): Promise<IssuedToken> {
+    if (typeof grant.channelName !== 'string' || grant.channelName === '') {
+      throw new TypeError('channelName must be a non-empty string.');
+    }
+    // uid 0 would be Agora's wildcard ("any uid may join"), so it is never a user's uid.
+    if (!Number.isInteger(grant.agoraUid) || grant.agoraUid < 1 || grant.agoraUid > MAX_AGORA_UID) {
+      throw new RangeError(`agoraUid must be an integer from 1 to ${MAX_AGORA_UID}.`);
+    }
+    const { token, issueTs } = this.newToken();
+    token.add_service(this.chatService(subject));
+    const rtc = new ServiceRtc(grant.channelName, grant.agoraUid);
+    rtc.add_privilege(ServiceRtc.kPrivilegeJoinChannel, this.lifetime);
+    if (grant.publisher) {
+      rtc.add_privilege(ServiceRtc.kPrivilegePublishAudioStream, this.lifetime);
+      rtc.add_privilege(ServiceRtc.kPrivilegePublishVideoStream, this.lifetime);
+      rtc.add_privilege(ServiceRtc.kPrivilegePublishDataStream, this.lifetime);
+    }
+    token.add_service(rtc);
+    return this.build(token, issueTs);
+  }
+
+  async verifyChatToken(token: string): Promise<VerifiedChatToken> {
+    const now = this.clock.now();
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (cached.expiresAt > now) return cached;
+      this.verified.delete(token);
+      throw new UnauthenticatedError('The chat user token has expired.');
+    }
+    const parsed = readAccessToken(token, this.appId, this.appCertificate);
+    if (!parsed) throw new UnauthenticatedError();
+    const expiresAt = privilegeExpiresAt(parsed, ServiceChat.kPrivilegeUser);
+    const subject = parsed.chat?.userId ?? '';
+    if (expiresAt === undefined || subject === '') throw new UnauthenticatedError();
+    if (expiresAt <= now) throw new UnauthenticatedError('The chat user token has expired.');
+    const result: VerifiedChatToken = { subject, expiresAt };
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, result);
+    return result;
+  }
+
+  private newToken(): { token: AccessToken2; issueTs: number } {
+    const issueTs = Math.floor(this.clock.now() / 1000);
+    const token = new AccessToken2(this.appId, this.appCertificate, issueTs, this.lifetime);
+    // The constructor replaces a falsy issueTs with the (fractional) current time.
+    token.issueTs = issueTs;
+    return { token, issueTs };
+  }
+
+  private chatService(subject: ChatSubject): ServiceChat {
+    const id = this.subjectKind === 'uuid' ? subject.chatUuid : subject.chatUsername;
+    // An empty id would silently build a token naming user "" (agora-token does not check).
+    if (typeof id !== 'string' || id === '') {
+      throw new TypeError(`A chat user token needs a non-empty chat ${this.subjectKind === 'uuid' ? 'uuid' : 'username'}.`);
+    }
+    const chat = new ServiceChat(id);
+    chat.add_privilege(ServiceChat.kPrivilegeUser, this.lifetime);
+    return chat;
+  }
+
+  private build(token: AccessToken2, issueTs: number): IssuedToken {
+    const built = token.build();
+    if (built === '') throw new Error('agora-token refused to build the token (App ID or App Certificate rejected).');
+    return { token: built, expireTimestamp: (issueTs + this.lifetime) * 1000 };
+  }
+}
