@@ -94,7 +94,7 @@ export class ChatAccountSaga {
     const { users, chatProvisioner } = this.deps;
     const leaseId = row.leaseId ?? '';
     const attemptedBefore = row.creationAttemptedAt !== null;
-    if (!(await users.markCreationAttempted(row.accountKey, leaseId, this.now()))) throw new AccountExistsError();
+    if (!(await users.markCreationAttempted(row.accountKey, leaseId, this.now()))) throw lostLease();
 
     let chatUuid: string;
     try {
@@ -104,7 +104,7 @@ export class ChatAccountSaga {
       if (hasCode(err, 'chat_user_exists')) {
         if (!attemptedBefore && !err.afterUnknownOutcome) {
           // Someone this server never reserved the name for owns that chat user: never adopt it.
-          await users.deletePending(row.accountKey, leaseId);
+          if (!(await users.deletePending(row.accountKey, leaseId))) throw lostLease();
           throw new ChatUsernameTakenError();
         }
         chatUuid = await this.adopt(row, leaseId, err);
@@ -124,7 +124,7 @@ export class ChatAccountSaga {
       await this.abandon(row, leaseId, err);
     }
     // The lease was lost: a later attempt owns the row now and will adopt the chat user we made.
-    if (!active) throw new AccountExistsError('Another registration of this account took over; try logging in.');
+    if (!active) throw lostLease();
     return active;
   }
 
@@ -161,4 +161,8 @@ export class ChatAccountSaga {
   private leaseEnd(now: Date): Date {
     return new Date(now.getTime() + this.deps.leaseSeconds * 1000);
   }
+}
+
+function lostLease(): AccountExistsError {
+  return new AccountExistsError('Another registration of this account took over; try logging in.');
 }

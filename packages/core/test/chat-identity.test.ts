@@ -1,0 +1,154 @@
+import { expect } from 'chai';
+import { OWASP_SCRYPT_PARAMETERS, ScryptPasswordHasher, WorkLimiter, createCore } from '../src/index.js';
+import { FakeTokenIssuer, aTestCore, expectCode } from '../src/testing/index.js';
+
+describe('ProvisionChatUser', function () {
+  it('gives an externally authenticated user a chat account, idempotently', async function () {
+    const { core, chat, users } = aTestCore();
+    const first = await core.provisionChatUser.execute({ userAccount: 'Employee-42' });
+    const second = await core.provisionChatUser.execute({ userAccount: 'employee-42' });
+    expect(second).to.deep.equal(first);
+    expect(chat.users.size).to.equal(1);
+    expect(users.all()[0]).to.deep.include({ status: 'active', passwordHash: null });
+  });
+
+  it('lets concurrent provisioning of one user all succeed with one chat user', async function () {
+    const { core, chat } = aTestCore();
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => core.provisionChatUser.execute({ userAccount: 'u1' })));
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    expect(ok.length).to.be.at.least(1);
+    expect(chat.users.size).to.equal(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).to.have.property('code', 'account_exists');
+  });
+
+  it('finishes a provisioning that failed earlier', async function () {
+    const { core, chat, clock } = aTestCore();
+    chat.loseNextCreateAnswer();
+    await expectCode(core.provisionChatUser.execute({ userAccount: 'u1' }), 'chat_service_unavailable');
+    clock.advance(1000);
+    const principal = await core.provisionChatUser.execute({ userAccount: 'u1' });
+    expect(principal.chatUuid).to.equal(chat.users.get('u1')?.uuid);
+  });
+});
+
+describe('IssueRtcToken', function () {
+  async function registered() {
+    const rig = aTestCore();
+    const principal = await rig.core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    return { ...rig, principal };
+  }
+
+  it('binds the token to the channel and the user\'s persistent agoraUid', async function () {
+    const { core, principal, tokens } = await registered();
+    const a = await core.issueRtcToken.execute({ principal, channelName: 'room-1', publisherRole: 'true' });
+    const b = await core.issueRtcToken.execute({ principal, channelName: 'room-2' });
+    expect(a.agoraUid).to.equal(String(principal.agoraUid)).and.equal(b.agoraUid);
+    expect(tokens.decode(a.accessToken).rtc).to.deep.equal({ channelName: 'room-1', agoraUid: principal.agoraUid, publisher: true });
+    expect(tokens.decode(b.accessToken).rtc).to.deep.equal({ channelName: 'room-2', agoraUid: principal.agoraUid, publisher: false });
+  });
+
+  it('accepts publisherRole as booleans or their strings', async function () {
+    const { core, principal, tokens } = await registered();
+    for (const [role, publisher] of [[true, true], ['true', true], [false, false], ['false', false], [undefined, false]] as const) {
+      const out = await core.issueRtcToken.execute({ principal, channelName: 'c', publisherRole: role });
+      expect(tokens.decode(out.accessToken).rtc?.publisher, String(role)).to.equal(publisher);
+    }
+  });
+
+  it('rejects bad channel names and roles naming the field', async function () {
+    const { core, principal } = await registered();
+    for (const [channelName, publisherRole, field] of [
+      ['', undefined, 'channelName'], ['a'.repeat(64), undefined, 'channelName'], ['räum', undefined, 'channelName'],
+      ['c', 'yes', 'publisherRole'], ['c', '1', 'publisherRole'], ['c', 'TRUE ', 'publisherRole'],
+    ] as const) {
+      const err = await expectCode(core.issueRtcToken.execute({ principal, channelName, publisherRole }), 'invalid_request');
+      expect(err).to.have.property('field', field);
+    }
+  });
+
+  it('allows userAccount naming the caller in any case, and forbids anyone else', async function () {
+    const { core, principal } = await registered();
+    await core.issueRtcToken.execute({ principal, channelName: 'c', userAccount: 'JACK' });
+    await expectCode(core.issueRtcToken.execute({ principal, channelName: 'c', userAccount: 'jill' }), 'forbidden');
+  });
+});
+
+describe('VerifyChatToken and RenewToken', function () {
+  it('authenticates a login token and renews it with a later expiry', async function () {
+    const { core, clock } = aTestCore();
+    await core.registerUser.execute({ userAccount: 'Jack', userPassword: 'password1' });
+    const login = await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    expect(await core.verifyChatToken.execute(login.accessToken)).to.deep.equal(login.principal);
+    clock.advance(5000);
+    const renewed = await core.renewToken.execute(login.accessToken);
+    expect(renewed.chatUserName).to.equal('jack');
+    expect(renewed.expireTimestamp).to.equal(login.expireTimestamp + 5000);
+  });
+
+  it('looks users up by uuid when tokens name uuids', async function () {
+    const rig = aTestCore();
+    const core = createCore({
+      users: rig.users, chatProvisioner: rig.chat, clock: rig.clock, passwordHasher: rig.hasher,
+      tokens: new FakeTokenIssuer(rig.clock, { subjectKind: 'uuid' }),
+    });
+    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    const login = await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    expect((await core.verifyChatToken.execute(login.accessToken)).chatUsername).to.equal('jack');
+  });
+
+  it('refuses missing, garbled and expired tokens and tokens of unknown or pending users', async function () {
+    const { core, clock, tokens, chat } = aTestCore();
+    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    const login = await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    for (const bad of [undefined, '', 42, 'garbage', `${login.accessToken}x`]) {
+      await expectCode(core.verifyChatToken.execute(bad), 'unauthenticated');
+    }
+    const stranger = await tokens.issueChatToken({ chatUsername: 'nobody', chatUuid: null });
+    await expectCode(core.verifyChatToken.execute(stranger.token), 'unauthenticated');
+    chat.failNextCreate();
+    await expectCode(core.registerUser.execute({ userAccount: 'pending', userPassword: 'password1' }), 'chat_service_unavailable');
+    const pending = await tokens.issueChatToken({ chatUsername: 'pending', chatUuid: null });
+    await expectCode(core.verifyChatToken.execute(pending.token), 'unauthenticated');
+    clock.advance(86400 * 1000);
+    await expectCode(core.renewToken.execute(login.accessToken), 'unauthenticated');
+  });
+});
+
+describe('ScryptPasswordHasher defaults', function () {
+  it('uses OWASP-grade parameters by default (N=2^15, r=8, p=3) and records them in the hash', async function () {
+    expect(OWASP_SCRYPT_PARAMETERS).to.deep.equal({ logN: 15, r: 8, p: 3 });
+    const hasher = new ScryptPasswordHasher();
+    expect(hasher.parameters).to.deep.equal(OWASP_SCRYPT_PARAMETERS);
+    const hash = await hasher.hash('password1');
+    const header = Buffer.from(hash, 'base64');
+    expect(header.subarray(0, 6).toString()).to.equal('scrypt');
+    expect([header[7], header.readUInt32BE(8), header.readUInt32BE(12)]).to.deep.equal([15, 8, 3]);
+    expect(hasher.needsRehash(hash)).to.equal(false);
+  });
+});
+
+describe('WorkLimiter', function () {
+  it('runs at most `concurrency` jobs, queues up to maxQueue and sheds the rest', async function () {
+    const limiter = new WorkLimiter(2, 1);
+    let running = 0;
+    let peak = 0;
+    const job = async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running--;
+      return 'done';
+    };
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map(() => limiter.run(job)));
+    expect(peak).to.equal(2);
+    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    expect((results[3] as PromiseRejectedResult).reason).to.have.property('code', 'server_busy');
+    expect(await limiter.run(job)).to.equal('done');
+  });
+
+  it('frees the slot when a job fails', async function () {
+    const limiter = new WorkLimiter(1, 0);
+    await limiter.run(async () => { throw new Error('boom'); }).catch(() => undefined);
+    expect(await limiter.run(async () => 'ok')).to.equal('ok');
+  });
+});

@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { ScryptPasswordHasher, type PasswordHasher } from '../src/index.js';
+import { CHEAP_SCRYPT_PARAMETERS, aTestCore, expectCode } from '../src/testing/index.js';
+
+/** Counts verifications, so tests can see that unknown accounts cost a hash check too. */
+class CountingHasher implements PasswordHasher {
+  verifications = 0;
+  constructor(private readonly inner: PasswordHasher) {}
+  hash(password: string) { return this.inner.hash(password); }
+  verify(hash: string, password: string) { this.verifications++; return this.inner.verify(hash, password); }
+  needsRehash(hash: string) { return this.inner.needsRehash(hash); }
+}
+
+describe('LoginUser', function () {
+  it('returns a chat token for the chat username, its expiry and the agoraUid', async function () {
+    const { core, tokens, users, clock } = aTestCore();
+    await core.registerUser.execute({ userAccount: 'Jack', userPassword: 'password1' });
+    const out = await core.loginUser.execute({ userAccount: 'jACK', userPassword: 'password1' });
+    expect(out.chatUserName).to.equal('jack');
+    expect(out.agoraUid).to.equal(String(users.all()[0]?.agoraUid));
+    expect(out.expireTimestamp).to.equal((Math.floor(clock.now() / 1000) + 86400) * 1000);
+    expect(tokens.decode(out.accessToken)).to.deep.include({ sub: 'jack' });
+  });
+
+  it('answers invalid_credentials alike for an unknown account and a wrong password, verifying a hash in both', async function () {
+    const hasher = new CountingHasher(new ScryptPasswordHasher({ parameters: CHEAP_SCRYPT_PARAMETERS }));
+    const { core } = aTestCore({ passwordHasher: hasher });
+    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    const unknown = await expectCode(core.loginUser.execute({ userAccount: 'nobody', userPassword: 'password1' }), 'invalid_credentials');
+    expect(hasher.verifications).to.equal(1);
+    const wrong = await expectCode(core.loginUser.execute({ userAccount: 'jack', userPassword: 'password2' }), 'invalid_credentials');
+    expect(hasher.verifications).to.equal(2);
+    expect(unknown.message).to.equal(wrong.message);
+  });
+
+  it('checks the throttle before the hash, per account and per client address', async function () {
+    const hasher = new CountingHasher(new ScryptPasswordHasher({ parameters: CHEAP_SCRYPT_PARAMETERS }));
+    const { core, clock } = aTestCore({ passwordHasher: hasher, throttleLimits: { maxFailures: 3, windowSeconds: 60 } });
+    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    for (let i = 0; i < 3; i++) {
+      await expectCode(core.loginUser.execute({ userAccount: 'jack', userPassword: 'nope-nope', clientAddress: `10.0.0.${i}` }), 'invalid_credentials');
+    }
+    const before = hasher.verifications;
+    const blocked = await expectCode(core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1', clientAddress: '10.0.0.9' }), 'too_many_attempts');
+    expect(blocked).to.have.property('retryAfterSeconds', 60);
+    expect(hasher.verifications).to.equal(before);
+
+    for (let i = 0; i < 3; i++) {
+      await expectCode(core.loginUser.execute({ userAccount: `other${i}`, userPassword: 'nope-nope', clientAddress: '10.9.9.9' }), 'invalid_credentials');
+    }
+    await expectCode(core.loginUser.execute({ userAccount: 'someone', userPassword: 'x', clientAddress: '10.9.9.9' }), 'too_many_attempts');
+
+    clock.advance(60_000);
+    await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1', clientAddress: '10.0.0.9' });
+  });
+
+  it('clears the account\'s failures on success', async function () {
+    const { core } = aTestCore({ throttleLimits: { maxFailures: 3, windowSeconds: 60 } });
+    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 2; i++) {
+        await expectCode(core.loginUser.execute({ userAccount: 'jack', userPassword: 'nope-nope' }), 'invalid_credentials');
+      }
+      await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    }
+  });
+
+  it('rehashes after a successful login when the parameters were raised', async function () {
+    const weak = new ScryptPasswordHasher({ parameters: CHEAP_SCRYPT_PARAMETERS });
+    const first = aTestCore({ passwordHasher: weak });
+    await first.core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    const oldHash = first.users.all()[0]!.passwordHash!;
+
+    const strong = new ScryptPasswordHasher({ parameters: { ...CHEAP_SCRYPT_PARAMETERS, logN: 6 } });
+    const upgraded = aTestCore({ passwordHasher: strong, users: first.users });
+    await upgraded.core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    const newHash = first.users.all()[0]!.passwordHash!;
+    expect(newHash).to.not.equal(oldHash);
+    expect(strong.needsRehash(newHash)).to.equal(false);
+    expect(await strong.verify(newHash, 'password1')).to.equal(true);
+  });
+
+  it('still logs in when the rehash cannot be stored, and says so', async function () {
+    const warnings: string[] = [];
+    const weak = aTestCore({ passwordHasher: new ScryptPasswordHasher({ parameters: CHEAP_SCRYPT_PARAMETERS }) });
+    await weak.core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    const rig = aTestCore({
+      users: weak.users,
+      passwordHasher: new ScryptPasswordHasher({ parameters: { ...CHEAP_SCRYPT_PARAMETERS, logN: 6 } }),
+      logger: { warn: (_fields, message) => warnings.push(message) },
+    });
+    weak.users.failNext.updatePasswordHash = new Error('disk full');
+    await rig.core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    expect(warnings).to.deep.equal(['password rehash failed']);
+  });
+
+  it('refuses users provisioned without a password', async function () {
+    const { core } = aTestCore();
+    await core.provisionChatUser.execute({ userAccount: 'sso-user' });
+    await expectCode(core.loginUser.execute({ userAccount: 'sso-user', userPassword: 'anything1' }), 'invalid_credentials');
+  });
+
+  it('rejects malformed input before touching the throttle or the hash', async function () {
+    const hasher = new CountingHasher(new ScryptPasswordHasher({ parameters: CHEAP_SCRYPT_PARAMETERS }));
+    const { core } = aTestCore({ passwordHasher: hasher });
+    for (const input of [{ userAccount: '', userPassword: 'x' }, { userAccount: 'jack', userPassword: 7 }, { userAccount: 'jack' }]) {
+      await expectCode(core.loginUser.execute(input as { userAccount: unknown; userPassword: unknown }), 'invalid_request');
+    }
+    expect(hasher.verifications).to.equal(0);
+  });
+});
