@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as chai from 'chai';
+import chaiAsPromised from 'chai-as-promised';
+import { migrateLatest, migrateRollback, MIGRATIONS_TABLE } from '../src/index.js';
+import { describeEachDialect, type TestDatabase } from './support/dialects.js';
+
+chai.use(chaiAsPromised);
+const { expect } = chai;
+
+const ALL = ['0001-create-users', '0002-create-login-failures'];
+
+describeEachDialect('migrations', (dialect) => {
+  let db: TestDatabase;
+  beforeEach(async function () {
+    db = await dialect.open();
+  });
+  afterEach(async function () {
+    await db.teardown();
+  });
+
+  it('migrates up, down and up again, and a second migrateLatest runs nothing', async function () {
+    const first = await migrateLatest(db.knex);
+    const again = await migrateLatest(db.knex);
+    const rolledBack = await migrateRollback(db.knex);
+    const tablesAfterRollback = [await db.knex.schema.hasTable('users'), await db.knex.schema.hasTable('login_failures')];
+    const reapplied = await migrateLatest(db.knex);
+
+    expect(first).to.deep.equal(ALL);
+    expect(again).to.deep.equal([]);
+    expect(rolledBack).to.have.members(ALL);
+    expect(tablesAfterRollback).to.deep.equal([false, false]);
+    expect(reapplied).to.deep.equal(ALL);
+    expect(await db.knex.schema.hasTable(MIGRATIONS_TABLE)).to.equal(true);
+  });
+
+  it('enforces the row invariants in the database itself', async function () {
+    await migrateLatest(db.knex);
+    const row = {
+      account: 'A', account_key: 'a', password_hash: null, chat_username: 'a', chat_uuid: null, agora_uid: 7,
+      status: 'pending', lease_id: 'l', lease_expires_at: 1, creation_attempted_at: null, created_at: 1, updated_at: 1,
+    };
+    const insert = (overrides: Partial<Record<keyof typeof row, unknown>>) => db.knex('users').insert({ ...row, ...overrides });
+
+    await expect(insert({ status: 'deleted' })).to.be.rejected;
+    await expect(insert({ status: 'active', lease_id: null })).to.be.rejected; // active without chat uuid
+    await expect(insert({ lease_id: null })).to.be.rejected; // pending without lease
+    await expect(insert({ agora_uid: 0 })).to.be.rejected;
+    await expect(insert({ agora_uid: 2 ** 32 })).to.be.rejected;
+    await insert({ agora_uid: 2 ** 32 - 1 });
+    await expect(insert({ account_key: 'b', chat_username: 'b', agora_uid: 2 ** 32 - 1 })).to.be.rejected; // agora_uid is unique
+    await expect(insert({ chat_username: 'b', agora_uid: 9 })).to.be.rejected; // account_key is unique
+    await insert({ account_key: 'c', chat_username: 'c', agora_uid: 8, status: 'active', lease_id: null, lease_expires_at: null, chat_uuid: 'u' });
+    expect(Number((await db.knex('users').count({ n: '*' }).first())?.n)).to.equal(2);
+  });
+});
+
+describe('chat-app-server-migrate command', function () {
+  let dir: string;
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), 'adapter-knex-cli-'));
+  });
+  after(async function () {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const run = (args: string[], env: Record<string, string | undefined>) =>
+    promisify(execFile)(process.execPath, ['--import=tsx', 'src/cli.ts', ...args], { env: { ...process.env, ...env } });
+
+  it('applies the schema from DATABASE_URL, then reports it is up to date, then rolls back', async function () {
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'nested', 'cli.sqlite')}` };
+
+    const first = await run([], env);
+    const second = await run([], env);
+    const back = await run(['--rollback'], env);
+
+    expect(first.stdout).to.equal(`Migrated: ${ALL.join(', ')}\n`);
+    expect(second.stdout).to.equal('Already up to date.\n');
+    expect(back.stdout).to.match(/^Rolled back: /);
+  });
+
+  it('fails with a usage message when DATABASE_URL is missing or unsupported', async function () {
+    await expect(run([], { DATABASE_URL: '' })).to.be.rejected.and.eventually.have.property('stderr').that.match(/DATABASE_URL is not set/);
+    await expect(run([], { DATABASE_URL: 'mysql://localhost/db' })).to.be.rejected.and.eventually.have.property('stderr').that.match(/sqlite:<path>.*postgres:\/\//);
+  });
+});
