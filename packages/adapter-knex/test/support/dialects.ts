@@ -79,7 +79,12 @@ function probePostgres(): Promise<unknown> {
   pgReachable ??= (async () => {
     const probe = createDatabase(PG_TEST_URL, { poolMax: 1 });
     try {
-      await probe.raw('select 1');
+      // A black-holed host would otherwise hang until Knex's 60 s acquire timeout.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+      });
+      await Promise.race([probe.raw('select 1'), timeout]).finally(() => clearTimeout(timer));
       return undefined;
     } catch (err) {
       return err;
