@@ -18,8 +18,8 @@ describe('createDatabase', function () {
     await Promise.all(opened.splice(0).map((k) => k.destroy()));
     await rm(dir, { recursive: true, force: true });
   });
-  const open = (url: string) => {
-    const knex = createDatabase(url);
+  const open = (url: string, options: { poolMax?: number } = {}) => {
+    const knex = createDatabase(url, options);
     opened.push(knex);
     return knex;
   };
@@ -83,5 +83,19 @@ describe('createDatabase', function () {
     expect(failures.filter((e) => !(e instanceof AccountExistsError))).to.deep.equal([]);
     expect(failures).to.have.length(24);
     expect(Date.now() - started).to.be.below(5000);
+  });
+
+  it('keeps one winner and no SQLITE_BUSY with a pool of 8 connections on one SQLite file', async function () {
+    const knex = open(`sqlite:${join(dir, 'pooled.sqlite')}`, { poolMax: 8 });
+    await migrateLatest(knex);
+    const accountKey = unique('jack');
+
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => new KnexUserRepository(knex).insertPending(aPendingUser({ accountKey }), () => 1 + i)),
+    );
+
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+    expect(failures.filter((e) => !(e instanceof AccountExistsError))).to.deep.equal([]);
+    expect(failures).to.have.length(49);
   });
 });
