@@ -1,0 +1,211 @@
+// `pnpm bench`: drives the standalone server (SQLite + built-in emulator, or DATABASE_URL) and two
+// bare-Koa references with autocannon, side by side in one run, and prints one table.
+// BENCH_SECONDS (default 10) sets the length of each measured run.
+import { fork } from 'node:child_process';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const here = fileURLToPath(new URL('.', import.meta.url));
+const serverCli = join(here, '..', 'packages', 'adapter-koa', 'dist', 'standalone', 'cli.js');
+const TOKEN_CONNECTIONS = 64;
+const SEED_USERS = 32;
+const PASSWORD = 'benchmark-password';
+
+// What the bench prints next to its own numbers (measured on a 2-core machine, see the README).
+const DJANGO_SAMPLE = { token: 1400, login: 1550, register: 340 };
+
+const results = [];
+const dataDir = mkdtempSync(join(tmpdir(), 'chat-app-server-bench-'));
+const children = new Set();
+process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); rmSync(dataDir, { recursive: true, force: true }); });
+
+async function main() {
+  console.log(`chat-app-server bench: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${SECONDS}s per run\n`);
+
+  const scrypt = await childResult(join(here, 'scrypt-throughput.mjs'), [String(Math.min(SECONDS, 8)), '2']);
+  console.log(`raw scrypt (N=2^${scrypt.parameters.logN}, r=${scrypt.parameters.r}, p=${scrypt.parameters.p}, 2 at once): ${scrypt.perSecond.toFixed(1)} hashes/s`);
+
+  const fixedRef = await startReference('fixed');
+  const fixed = await measure('bare Koa: fixed JSON', { url: `${fixedRef.url}/fixed`, connections: TOKEN_CONNECTIONS }, fixedRef.pid);
+  fixedRef.stop();
+  const tokenRef = await startReference('token');
+  const tokenBuild = await measure('bare Koa: build a token', { url: `${tokenRef.url}/token?channelName=room`, connections: TOKEN_CONNECTIONS }, tokenRef.pid);
+  tokenRef.stop();
+
+  const server = await startServer();
+  const bearers = await seed(server.url);
+  const tokenRun = await measure('GET /token (bearer)', tokenLoad(server.url, bearers), server.pid);
+  const loginRun = await measure('POST /app/user/login', loginLoad(server.url, 4), server.pid);
+  const registerRun = await measure('POST /app/user/register', registerLoad(server.url, 4), server.pid);
+
+  // Logins far beyond the hashing capacity while /token is measured.
+  const [tokenUnderLoad, loginFlood] = await Promise.all([
+    measure('GET /token while logins saturate', tokenLoad(server.url, bearers), server.pid),
+    measure('POST /app/user/login flood (64 conn.)', loginLoad(server.url, 64), server.pid),
+  ]);
+  server.stop();
+
+  printTable();
+  const ratio = (a, b) => (a / b).toFixed(2);
+  const ok = (cond) => (cond ? 'met' : 'NOT met');
+  console.log('\nTargets');
+  console.log(`- /token vs bare-Koa token route: ${ratio(tokenRun.rps, tokenBuild.rps)} (>= 0.60: ${ok(tokenRun.rps >= 0.6 * tokenBuild.rps)})`);
+  console.log(`- /token vs the Django sample's ${DJANGO_SAMPLE.token} req/s: ${ratio(tokenRun.rps, DJANGO_SAMPLE.token)}x (>= 3x: ${ok(tokenRun.rps >= 3 * DJANGO_SAMPLE.token)})`);
+  console.log(`- /token p99 ${tokenRun.p99} ms (< 25 ms: ${ok(tokenRun.p99 < 25)}), errors ${tokenRun.errors} (0: ${ok(tokenRun.errors === 0)})`);
+  console.log(`- /token vs bare-Koa fixed JSON: ${ratio(tokenRun.rps, fixed.rps)}`);
+  console.log(`- login vs raw scrypt: ${ratio(loginRun.ok2xx, scrypt.perSecond)} (>= 0.90: ${ok(loginRun.ok2xx >= 0.9 * scrypt.perSecond)})`);
+  console.log(`- register vs raw scrypt: ${ratio(registerRun.ok2xx, scrypt.perSecond)} (>= 0.90: ${ok(registerRun.ok2xx >= 0.9 * scrypt.perSecond)})`);
+  console.log(`- /token under login saturation: ${ratio(tokenUnderLoad.rps, tokenRun.rps)} of unloaded (>= 0.50: ${ok(tokenUnderLoad.rps >= 0.5 * tokenRun.rps)}), p99 ${tokenUnderLoad.p99} ms (< 50 ms: ${ok(tokenUnderLoad.p99 < 50)})`);
+  console.log(`- login flood: ${loginFlood.ok2xx.toFixed(1)} ok/s, ${loginFlood.shed} fast 503s, ${loginFlood.errors} errors/timeouts, max latency ${loginFlood.max} ms (none hangs: ${ok(loginFlood.errors === 0 && loginFlood.timeouts === 0)})`);
+  console.log(`- peak RSS under /token load: ${tokenRun.peakRssMb} MB (< 150 MB: ${ok(tokenRun.peakRssMb < 150)})`);
+}
+
+function tokenLoad(url, bearers) {
+  let next = 0;
+  return {
+    url: `${url}/token?channelName=bench-room&publisherRole=true`,
+    connections: TOKEN_CONNECTIONS,
+    // Each connection is one user holding one bearer token, as a real client would.
+    setupClient: (client) => client.setHeaders({ authorization: `Bearer ${bearers[next++ % bearers.length]}` }),
+  };
+}
+
+function loginLoad(url, connections) {
+  let n = 0;
+  return {
+    url: `${url}/app/user/login`,
+    connections,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: [{
+      setupRequest: (req) => ({ ...req, body: JSON.stringify({ userAccount: `bench${n++ % SEED_USERS}`, userPassword: PASSWORD }) }),
+    }],
+  };
+}
+
+function registerLoad(url, connections) {
+  let n = 0;
+  const run = Date.now().toString(36);
+  return {
+    url: `${url}/app/user/register`,
+    connections,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: [{
+      setupRequest: (req) => ({ ...req, body: JSON.stringify({ userAccount: `r${run}-${n++}`, userPassword: PASSWORD }) }),
+    }],
+  };
+}
+
+async function seed(url) {
+  const bearers = [];
+  for (let i = 0; i < SEED_USERS; i++) {
+    const body = JSON.stringify({ userAccount: `bench${i}`, userPassword: PASSWORD });
+    const headers = { 'content-type': 'application/json' };
+    const reg = await fetch(`${url}/app/user/register`, { method: 'POST', headers, body });
+    if (reg.status !== 200 && reg.status !== 409) throw new Error(`seeding failed: register ${reg.status} ${await reg.text()}`);
+    const login = await fetch(`${url}/app/user/login`, { method: 'POST', headers, body });
+    if (login.status !== 200) throw new Error(`seeding failed: login ${login.status} ${await login.text()}`);
+    bearers.push((await login.json()).accessToken);
+  }
+  return bearers;
+}
+
+async function measure(name, options, pid) {
+  let peakRss = 0;
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, rssOf(pid)); }, 100);
+  const r = await autocannon({ duration: SECONDS, timeout: 10, ...options });
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, rssOf(pid));
+  const seconds = r.duration;
+  const row = {
+    name,
+    connections: options.connections,
+    rps: r.requests.average,
+    ok2xx: r['2xx'] / seconds,
+    shed: r['5xx'],
+    non2xx: r.non2xx,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    errors: r.errors + r.non2xx - (name.includes('flood') ? r['5xx'] : 0),
+    timeouts: r.timeouts,
+    peakRssMb: Math.round(peakRss / 2 ** 20),
+  };
+  results.push(row);
+  return row;
+}
+
+function printTable() {
+  const head = ['run', 'conn', 'req/s', '2xx/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', '503s', 'peak RSS MB'];
+  const rows = results.map((r) => [r.name, r.connections, Math.round(r.rps), r.ok2xx.toFixed(1), r.p50, r.p99, r.max, r.errors, r.shed, r.peakRssMb]);
+  const widths = head.map((h, i) => Math.max(String(h).length, ...rows.map((row) => String(row[i]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
+  console.log(`\n${line(head)}\n|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+}
+
+function rssOf(pid) {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function childResult(file, args) {
+  return new Promise((resolve, reject) => {
+    const child = fork(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', resolve);
+    child.once('exit', (code) => (code ? reject(new Error(`${file} exited with ${code}`)) : undefined));
+  });
+}
+
+async function startReference(mode) {
+  const port = await freePort();
+  const child = fork(join(here, 'reference-server.mjs'), [mode, String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  await new Promise((resolve) => child.once('message', resolve));
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => { child.kill(); children.delete(child); } };
+}
+
+async function startServer() {
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:${join(dataDir, 'bench.sqlite')}`,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'development',
+  };
+  const child = fork(serverCli, ['serve'], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  children.add(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ready) return { url, pid: child.pid, stop: () => { child.kill('SIGTERM'); children.delete(child); } };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the server did not become ready');
+}
+
+await main();
+process.exit(0);
