@@ -111,6 +111,8 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
     const segments = url.pathname.split('/').filter((s) => s !== '');
     const route = segments.length === 4 ? '/users/{username}' : `/${segments.slice(2).join('/')}`;
     stats.count(`${req.method ?? 'GET'} ${route}`);
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer) stats.sawToken(bearer);
 
     let dropAnswer = false;
     const fault: EmulatorFault | undefined = faults.take();
@@ -155,7 +157,7 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
         return fail(429, 'reach_limit', 'This request has reached API limit.');
       }
     }
-    if (!authorised(req)) {
+    if (!authorised(bearer)) {
       const description = req.method === 'POST' && rawName === undefined
         ? 'Registration is not open, please contact the app admin.'
         : 'Unable to authenticate due to expired access token.';
@@ -245,12 +247,9 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
     reply(200, envelope(o, { entities: created, data }));
   }
 
-  function authorised(req: IncomingMessage): boolean {
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) return false;
-    stats.sawToken(match[1]);
-    const token = readAccessToken(match[1], options.appId, options.appCertificate);
+  function authorised(bearer: string | undefined): boolean {
+    if (!bearer) return false;
+    const token = readAccessToken(bearer, options.appId, options.appCertificate);
     if (!token) return false;
     // REST accepts app tokens only: the Chat service with the app privilege and no user.
     const expiresAt = privilegeExpiresAt(token, 2);

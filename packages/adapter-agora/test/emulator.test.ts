@@ -1,0 +1,216 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { expect } from 'chai';
+import agoraToken from 'agora-token';
+import type { AgoraEmulator } from '../src/emulator/index.js';
+import { APP_CERT, APP_ID, OTHER_APP_ID, OTHER_CERT, freshName, startEmulator } from './support.js';
+
+const { ChatTokenBuilder } = agoraToken;
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+describe('Agora Chat emulator', function () {
+  let emulator: AgoraEmulator;
+  let token: string;
+
+  before(async function () {
+    emulator = await startEmulator();
+    token = ChatTokenBuilder.buildAppToken(APP_ID, APP_CERT, 600);
+  });
+  after(async function () {
+    await emulator.close();
+  });
+  afterEach(function () {
+    emulator.reset();
+    emulator.settings.rateLimitPerSecond = undefined;
+  });
+
+  async function call(method: string, path: string, o: { body?: unknown; bearer?: string | null; contentType?: string | null } = {}): Promise<Answer> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const bearer = o.bearer === undefined ? token : o.bearer;
+    if (bearer !== null) headers['authorization'] = `Bearer ${bearer}`;
+    const contentType = o.contentType === undefined ? 'application/json' : o.contentType;
+    if (o.body !== undefined && contentType !== null) headers['content-type'] = contentType;
+    const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+    const response = await fetch(`${emulator.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  }
+
+  function expectErrorBody(answer: Answer, status: number, error: string): void {
+    expect(answer.status).to.equal(status);
+    expect(answer.body).to.have.all.keys('error', 'exception', 'timestamp', 'duration', 'error_description');
+    expect(answer.body['error']).to.equal(error);
+    expect(answer.body['timestamp']).to.be.a('number');
+    expect(answer.body['error_description']).to.be.a('string');
+  }
+
+  describe('wire format', function () {
+    it('registers a user with Agora\'s envelope', async function () {
+      const username = freshName();
+      const answer = await call('POST', '/testorg/testapp/users', { body: { username, password: 'pw' } });
+      expect(answer.status).to.equal(200);
+      expect(answer.body).to.include({ action: 'post', applicationName: 'testapp', organization: 'testorg', path: '/users' });
+      expect(answer.body['uri']).to.equal(`${emulator.url}/testorg/testapp/users`);
+      for (const field of ['application', 'timestamp', 'duration']) expect(answer.body).to.have.property(field);
+      const [user] = answer.body['entities'] as Array<Record<string, unknown>>;
+      expect(user).to.have.all.keys('uuid', 'type', 'created', 'modified', 'username', 'activated');
+      expect(user).to.include({ type: 'user', username, activated: true });
+    });
+
+    it('reads a user with count, and deletes it', async function () {
+      const username = freshName();
+      const seeded = emulator.users.add(username);
+      const got = await call('GET', `/testorg/testapp/users/${username}`);
+      expect(got.status).to.equal(200);
+      expect(got.body).to.include({ action: 'get', count: 1 });
+      expect((got.body['entities'] as Array<Record<string, unknown>>)[0]).to.include({ uuid: seeded?.uuid, username });
+      const deleted = await call('DELETE', `/testorg/testapp/users/${username}`);
+      expect(deleted.body).to.include({ action: 'delete' });
+      expectErrorBody(await call('GET', `/testorg/testapp/users/${username}`), 404, 'service_resource_not_found');
+      expectErrorBody(await call('DELETE', `/testorg/testapp/users/${username}`), 404, 'service_resource_not_found');
+    });
+
+    it('registers a batch with partial failures in data', async function () {
+      const [a, b] = [freshName(), freshName()];
+      emulator.users.add(b);
+      const answer = await call('POST', '/testorg/testapp/users', { body: [{ username: a, password: 'p' }, { username: b, password: 'p' }] });
+      expect(answer.status).to.equal(200);
+      expect((answer.body['entities'] as Array<{ username: string }>).map((e) => e.username)).to.deep.equal([a]);
+      expect(answer.body['data']).to.deep.equal([{ username: b, registerUserFailReason: `the ${b} already exists` }]);
+      const tooMany = Array.from({ length: 61 }, () => ({ username: freshName() }));
+      expectErrorBody(await call('POST', '/testorg/testapp/users', { body: tooMany }), 400, 'illegal_argument');
+    });
+
+    it('answers Agora\'s errors for bad input', async function () {
+      const username = freshName();
+      emulator.users.add(username);
+      expectErrorBody(await call('POST', '/testorg/testapp/users', { body: { username } }), 400, 'duplicate_unique_property_exists');
+      expectErrorBody(await call('POST', '/testorg/testapp/users', { body: { username: 'Upper' } }), 400, 'illegal_argument');
+      expectErrorBody(await call('POST', '/testorg/testapp/users', { body: { username: 'a'.repeat(65) } }), 400, 'illegal_argument');
+      expectErrorBody(await call('POST', '/testorg/testapp/users', { body: {} }), 400, 'illegal_argument');
+      expectErrorBody(await call('POST', '/testorg/testapp/users', { body: '{"username":' }), 400, 'json_parse');
+      expectErrorBody(await call('POST', '/testorg/testapp/users', { body: { username: 'x' }, contentType: null }), 415, 'web_application');
+      expectErrorBody(await call('GET', '/otherorg/testapp/users/x'), 404, 'organization_application_not_found');
+      expectErrorBody(await call('PUT', '/testorg/testapp/users/x'), 405, 'unsupported_service_operation');
+    });
+  });
+
+  describe('app tokens', function () {
+    it('answers 401 unauthorized without a token', async function () {
+      const answer = await call('POST', '/testorg/testapp/users', { body: { username: freshName() }, bearer: null });
+      expectErrorBody(answer, 401, 'unauthorized');
+      expect(answer.body['error_description']).to.equal('Registration is not open, please contact the app admin.');
+    });
+
+    it('answers 401 for tokens that are not our valid app tokens', async function () {
+      const bad = [
+        'garbage',
+        ChatTokenBuilder.buildAppToken(APP_ID, OTHER_CERT, 600),
+        ChatTokenBuilder.buildAppToken(OTHER_APP_ID, APP_CERT, 600),
+        ChatTokenBuilder.buildUserToken(APP_ID, APP_CERT, 'jack', 600),
+      ];
+      for (const bearer of bad) expectErrorBody(await call('GET', '/testorg/testapp/users/x', { bearer }), 401, 'unauthorized');
+      expect(emulator.stats.distinctAppTokens).to.equal(bad.length);
+    });
+
+    it('answers 401 for an expired app token', async function () {
+      const expired = ChatTokenBuilder.buildAppToken(APP_ID, APP_CERT, 1);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expectErrorBody(await call('GET', '/testorg/testapp/users/x', { bearer: expired }), 401, 'unauthorized');
+    });
+  });
+
+  it('rate limits with 429 reach_limit', async function () {
+    emulator.settings.rateLimitPerSecond = 3;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => call('GET', '/testorg/testapp/users/nobody')));
+    const limited = answers.filter((a) => a.status === 429);
+    expect(limited.length).to.be.at.least(1);
+    expectErrorBody(limited[0]!, 429, 'reach_limit');
+    expect(emulator.stats.rateLimited).to.equal(limited.length);
+  });
+
+  describe('fault injection', function () {
+    it('serves queued failures in order, with Retry-After and a custom body', async function () {
+      emulator.faults.failNext(1, { status: 503, retryAfter: 7 });
+      emulator.faults.failNext(1, { status: 500, body: { error: 'custom' } });
+      const first = await call('GET', '/testorg/testapp/users/x');
+      expect(first.status).to.equal(503);
+      expect(first.headers.get('retry-after')).to.equal('7');
+      expect((await call('GET', '/testorg/testapp/users/x')).body).to.deep.equal({ error: 'custom' });
+      expect((await call('GET', '/testorg/testapp/users/x')).status).to.equal(404);
+    });
+
+    it('drops a connection without effect, or after taking effect', async function () {
+      const [a, b] = [freshName(), freshName()];
+      emulator.faults.dropNext(1);
+      await expect(call('POST', '/testorg/testapp/users', { body: { username: a } })).to.be.rejected;
+      expect(emulator.users.has(a)).to.equal(false);
+      emulator.faults.createThenDropNext(1);
+      await expect(call('POST', '/testorg/testapp/users', { body: { username: b } })).to.be.rejected;
+      expect(emulator.users.has(b)).to.equal(true);
+    });
+
+    it('hangs a request, then handles it', async function () {
+      emulator.faults.delayNext(1, 50);
+      const username = freshName();
+      const answer = await call('POST', '/testorg/testapp/users', { body: { username } });
+      expect(answer.status).to.equal(200);
+    });
+  });
+
+  describe('control API', function () {
+    async function control(method: string, path: string, body?: unknown): Promise<Answer> {
+      const response = await fetch(`${emulator.url}/_emulator${path}`, {
+        method,
+        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+      return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+    }
+
+    it('seeds and lists users', async function () {
+      const username = freshName();
+      expect((await control('POST', '/users', { username })).status).to.equal(201);
+      expect((await control('POST', '/users', { username })).status).to.equal(409);
+      const list = (await control('GET', '/users')).body['users'] as Array<{ username: string }>;
+      expect(list.map((u) => u.username)).to.deep.equal([username]);
+      expect((await call('GET', `/testorg/testapp/users/${username}`)).status).to.equal(200);
+    });
+
+    it('queues faults, reports stats and resets', async function () {
+      expect((await control('POST', '/faults', { kind: 'fail', status: 502, count: 2 })).body).to.deep.equal({ pending: 2 });
+      expect((await call('GET', '/testorg/testapp/users/x')).status).to.equal(502);
+      expect((await control('GET', '/stats')).body).to.deep.include({ requests: { 'GET /users/{username}': 1 }, distinctAppTokens: 1 });
+      expect((await control('POST', '/faults', { kind: 'explode' })).status).to.equal(400);
+      await control('POST', '/reset');
+      expect(emulator.faults.pending).to.equal(0);
+      expect(emulator.stats.totalRequests).to.equal(0);
+      expect((await call('GET', '/testorg/testapp/users/x')).status).to.equal(404);
+    });
+
+    it('mints an app token the emulator accepts', async function () {
+      const { accessToken } = (await control('POST', '/app-token')).body as { accessToken: string };
+      expect((await call('GET', '/testorg/testapp/users/x', { bearer: accessToken })).status).to.equal(404);
+    });
+  });
+
+  it('runs from the command line and prints its URL', async function () {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/cli.ts', '--port', '0', '--app-key', 'cliorg#cliapp'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+      const url = /listening on (\S+)/.exec(chunk.toString())?.[1];
+      expect(url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const response = await fetch(`${url}/_emulator/stats`);
+      expect(response.status).to.equal(200);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+});

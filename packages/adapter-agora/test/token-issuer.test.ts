@@ -1,0 +1,162 @@
+import { expect } from 'chai';
+import agoraToken from 'agora-token';
+import { UnauthenticatedError } from '@chat-app-server/core';
+import { ManualClock, tokenIssuerContract } from '@chat-app-server/core/testing';
+import { AgoraTokenIssuer } from '../src/index.js';
+import { decodeToken, encodeToken, hasValidSignature } from './access-token-codec.js';
+import { APP_CERT, APP_ID, OTHER_APP_ID, OTHER_CERT } from './support.js';
+
+const { ChatTokenBuilder } = agoraToken;
+
+tokenIssuerContract('AgoraTokenIssuer', async ({ clock, lifetimeSeconds, subjectKind }) => ({
+  issuer: new AgoraTokenIssuer({ appId: APP_ID, appCertificate: APP_CERT, clock, lifetimeSeconds, subjectKind }),
+  foreignIssuer: new AgoraTokenIssuer({ appId: APP_ID, appCertificate: OTHER_CERT, clock, lifetimeSeconds, subjectKind }),
+}));
+
+describe('AgoraTokenIssuer', function () {
+  const NOW = Date.UTC(2026, 5, 1, 8, 30, 0) + 456;
+  const NOW_S = Math.floor(NOW / 1000);
+  const LIFETIME = 7200;
+  const jack = { chatUsername: 'jack', chatUuid: '0f0e0d0c-0000-4000-8000-0000000000aa' };
+  let clock: ManualClock;
+  let issuer: AgoraTokenIssuer;
+
+  beforeEach(function () {
+    clock = new ManualClock(NOW);
+    issuer = new AgoraTokenIssuer({ appId: APP_ID, appCertificate: APP_CERT, clock, lifetimeSeconds: LIFETIME });
+  });
+
+  describe('issued tokens, read by an independent decoder', function () {
+    it('a chat user token: our App ID, whole-second issue time, Chat service with the user privilege', async function () {
+      const { token, expireTimestamp } = await issuer.issueChatToken(jack);
+      const decoded = decodeToken(token);
+      expect(hasValidSignature(token, APP_CERT)).to.equal(true);
+      expect(hasValidSignature(token, OTHER_CERT)).to.equal(false);
+      expect(decoded).to.include({ appId: APP_ID, issueTs: NOW_S, expire: LIFETIME });
+      expect(decoded.salt).to.be.within(1, 99_999_999);
+      expect(decoded.services).to.deep.equal([{ type: 5, privileges: { 1: LIFETIME }, userId: 'jack' }]);
+      expect(expireTimestamp).to.equal((NOW_S + LIFETIME) * 1000);
+    });
+
+    it('names the chat uuid when configured to', async function () {
+      const byUuid = new AgoraTokenIssuer({ appId: APP_ID, appCertificate: APP_CERT, clock, subjectKind: 'uuid' });
+      const { token, expireTimestamp } = await byUuid.issueChatToken(jack);
+      const decoded = decodeToken(token);
+      expect(decoded.services[0]).to.include({ type: 5, userId: jack.chatUuid });
+      expect(decoded.expire).to.equal(86_400);
+      expect(expireTimestamp).to.equal((NOW_S + 86_400) * 1000);
+      await expect(byUuid.issueChatToken({ chatUsername: 'jack', chatUuid: null })).to.be.rejectedWith(TypeError, /uuid/);
+    });
+
+    it('a publisher chat+RTC token: chat user, channel, numeric uid, join and publish privileges', async function () {
+      const { token } = await issuer.issueChatRtcToken(jack, { channelName: 'room-1', agoraUid: 4_000_000_001, publisher: true });
+      const decoded = decodeToken(token);
+      expect(hasValidSignature(token, APP_CERT)).to.equal(true);
+      expect(decoded.services).to.deep.equal([
+        { type: 1, privileges: { 1: LIFETIME, 2: LIFETIME, 3: LIFETIME, 4: LIFETIME }, channelName: 'room-1', uid: '4000000001' },
+        { type: 5, privileges: { 1: LIFETIME }, userId: 'jack' },
+      ]);
+    });
+
+    it('a subscriber chat+RTC token may only join', async function () {
+      const { token } = await issuer.issueChatRtcToken(jack, { channelName: 'room-1', agoraUid: 42, publisher: false });
+      expect(decodeToken(token).services[0]).to.deep.equal({ type: 1, privileges: { 1: LIFETIME }, channelName: 'room-1', uid: '42' });
+    });
+
+    it('refuses uids that would be a wildcard or out of range', async function () {
+      for (const agoraUid of [0, -1, 2 ** 32, 1.5]) {
+        await expect(issuer.issueChatRtcToken(jack, { channelName: 'room', agoraUid, publisher: true })).to.be.rejectedWith(RangeError);
+      }
+    });
+  });
+
+  describe('verification', function () {
+    it('accepts a token built by an independent encoder with our credentials', async function () {
+      const token = encodeToken(
+        { appId: APP_ID, issueTs: NOW_S - 10, expire: 600, salt: 12345, services: [{ type: 5, privileges: { 1: 300 }, userId: 'jill' }] },
+        APP_CERT,
+      );
+      // The user privilege expires before the token: that is the earlier of the two.
+      expect(await issuer.verifyChatToken(token)).to.deep.equal({ subject: 'jill', expiresAt: (NOW_S - 10 + 300) * 1000 });
+    });
+
+    it('refuses a token whose user privilege has expired although the token has not', async function () {
+      const token = encodeToken(
+        { appId: APP_ID, issueTs: NOW_S - 100, expire: 600, salt: 7, services: [{ type: 5, privileges: { 1: 50 }, userId: 'jill' }] },
+        APP_CERT,
+      );
+      await expect(issuer.verifyChatToken(token)).to.be.rejectedWith(UnauthenticatedError);
+    });
+
+    it('refuses a token signed with another certificate', async function () {
+      const foreign = new AgoraTokenIssuer({ appId: APP_ID, appCertificate: OTHER_CERT, clock });
+      await expect(issuer.verifyChatToken((await foreign.issueChatToken(jack)).token)).to.be.rejectedWith(UnauthenticatedError);
+    });
+
+    it('refuses a token for another App ID, even when signed with our certificate', async function () {
+      const other = new AgoraTokenIssuer({ appId: OTHER_APP_ID, appCertificate: APP_CERT, clock });
+      await expect(issuer.verifyChatToken((await other.issueChatToken(jack)).token)).to.be.rejectedWith(UnauthenticatedError);
+    });
+
+    it('refuses a tampered token that keeps the original signature', async function () {
+      const { token } = await issuer.issueChatToken(jack);
+      const decoded = decodeToken(token);
+      expect(await issuer.verifyChatToken(token)).to.have.property('subject', 'jack');
+      const forged = encodeToken(
+        { ...decoded, services: [{ type: 5, privileges: { 1: LIFETIME }, userId: 'admin' }] },
+        APP_CERT,
+        decoded.signature,
+      );
+      await expect(issuer.verifyChatToken(forged)).to.be.rejectedWith(UnauthenticatedError);
+      const longer = encodeToken({ ...decoded, expire: 86_400 }, APP_CERT, decoded.signature);
+      await expect(issuer.verifyChatToken(longer)).to.be.rejectedWith(UnauthenticatedError);
+    });
+
+    it('refuses an expired token', async function () {
+      const { token, expireTimestamp } = await issuer.issueChatToken(jack);
+      clock.set(expireTimestamp + 60_000);
+      await expect(issuer.verifyChatToken(token)).to.be.rejectedWith(UnauthenticatedError);
+    });
+
+    it('refuses an app token (REST admin credential) as a chat user token', async function () {
+      const appToken = ChatTokenBuilder.buildAppToken(APP_ID, APP_CERT, 3600);
+      expect(decodeToken(appToken).services).to.deep.equal([{ type: 5, privileges: { 2: 3600 }, userId: '' }]);
+      await expect(issuer.verifyChatToken(appToken)).to.be.rejectedWith(UnauthenticatedError);
+    });
+
+    it('refuses a user token with an empty user id', async function () {
+      const token = encodeToken(
+        { appId: APP_ID, issueTs: NOW_S, expire: 600, salt: 9, services: [{ type: 5, privileges: { 1: 600 }, userId: '' }] },
+        APP_CERT,
+      );
+      await expect(issuer.verifyChatToken(token)).to.be.rejectedWith(UnauthenticatedError);
+    });
+
+    it('refuses garbage', async function () {
+      for (const bad of ['', '006abc', '007', '007!!!!', `007${Buffer.from('not zlib').toString('base64')}`]) {
+        await expect(issuer.verifyChatToken(bad)).to.be.rejectedWith(UnauthenticatedError);
+      }
+    });
+  });
+
+  describe('configuration', function () {
+    it('explains malformed credentials without echoing them', function () {
+      expect(() => new AgoraTokenIssuer({ appId: 'abc', appCertificate: APP_CERT })).to.throw(TypeError, /App ID must be 32 hex/);
+      const err = (() => {
+        try {
+          new AgoraTokenIssuer({ appId: APP_ID, appCertificate: `${APP_CERT}x` });
+        } catch (e) {
+          return e as Error;
+        }
+        return undefined;
+      })();
+      expect(err?.message).to.match(/App Certificate must be 32 hex/).and.not.include(APP_CERT);
+    });
+
+    it('refuses lifetimes outside 1..86400 seconds', function () {
+      for (const lifetimeSeconds of [0, 86_401, 1.5, -5]) {
+        expect(() => new AgoraTokenIssuer({ appId: APP_ID, appCertificate: APP_CERT, lifetimeSeconds })).to.throw(RangeError);
+      }
+    });
+  });
+});
