@@ -131,10 +131,15 @@ export class KnexUserRepository implements UserRepository {
   async activate(accountKey: string, leaseId: string, chatUuid: string, at: Date): Promise<UserRecord | undefined> {
     if (!isStorableText(accountKey) || !isStorableText(leaseId)) return undefined;
     assertStorableText('chatUuid', chatUuid, MAX_INDEXED_TEXT_LENGTH);
-    const [row] = await this.pendingUnder(accountKey, leaseId)
-      .update({ status: 'active', chat_uuid: chatUuid, lease_id: null, lease_expires_at: null, updated_at: toEpochMs(at) })
-      .returning(USER_COLUMNS);
-    return row === undefined ? undefined : toUserRecord(row as UserRow);
+    try {
+      const [row] = await this.pendingUnder(accountKey, leaseId)
+        .update({ status: 'active', chat_uuid: chatUuid, lease_id: null, lease_expires_at: null, updated_at: toEpochMs(at) })
+        .returning(USER_COLUMNS);
+      return row === undefined ? undefined : toUserRecord(row as UserRow);
+    } catch (err) {
+      if (usersUniqueViolation(err) === 'chat_uuid') throw new ChatUsernameTakenError();
+      throw err;
+    }
   }
 
   async deletePending(accountKey: string, leaseId: string): Promise<boolean> {

@@ -55,6 +55,7 @@ export interface UserRepository {
   /**
    * Inserts a `pending` row with `creationAttemptedAt = null` and an agoraUid from `drawAgoraUid`.
    * When the drawn uid is taken, draws again (at least 5 times) until one is free.
+   * @throws RangeError when `drawAgoraUid` returns anything but an integer in 1..2^32-1
    * @throws AccountExistsError when a row with this account key exists, whatever its state
    * @throws ChatUsernameTakenError when another row has this chat username
    */
@@ -85,6 +86,7 @@ export interface UserRepository {
    * Marks a `pending` row owned by `leaseId` as `active` with its chat uuid and clears the lease
    * (even when the lease has expired but nobody took the row over).
    * @returns the active row, or `undefined` when the row is not pending under `leaseId`
+   * @throws ChatUsernameTakenError when another row already holds `chatUuid`
    */
   activate(accountKey: string, leaseId: string, chatUuid: string, at: Date): Promise<UserRecord | undefined>;
 

@@ -1,3 +1,4 @@
+import { isValidAgoraUid } from '../domain/agora-uid.js';
 import { AccountExistsError, ChatUsernameTakenError } from '../errors.js';
 import type { NewPendingUser, Takeover, UserRecord, UserRepository } from '../ports/user-repository.js';
 
@@ -30,10 +31,15 @@ export class InMemoryUserRepository implements UserRepository {
     this.fault('insertPending');
     if (this.rows.has(user.accountKey)) throw new AccountExistsError();
     if (this.all().some((r) => r.chatUsername === user.chatUsername)) throw new ChatUsernameTakenError();
-    let agoraUid = drawAgoraUid();
+    const draw = () => {
+      const uid = drawAgoraUid();
+      if (!isValidAgoraUid(uid)) throw new RangeError(`drawAgoraUid returned ${uid}, not an integer in 1..2^32-1.`);
+      return uid;
+    };
+    let agoraUid = draw();
     for (let draws = 1; this.all().some((r) => r.agoraUid === agoraUid); draws++) {
       if (draws >= 10) throw new Error('no free agoraUid after 10 draws');
-      agoraUid = drawAgoraUid();
+      agoraUid = draw();
     }
     const row: UserRecord = {
       account: user.account, accountKey: user.accountKey, passwordHash: user.passwordHash,

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import type { NewPendingUser, UserRepository } from '../../ports/user-repository.js';
 import { eachTest, expectCode, uniqueName, type Teardown } from './kit-support.js';
@@ -9,8 +10,8 @@ export interface UserRepositoryKitSubject extends Teardown {
 const T0 = new Date(Date.UTC(2026, 0, 1, 12, 0, 0));
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
-let uidSeed = 1_000_000 + (process.pid % 1000) * 100_000;
-const nextUid = () => ++uidSeed + Math.floor(Math.random() * 1000) * 10_000_000;
+// Spread over 1..2^32-1 so runs sharing one database rarely collide (and redraw when they do).
+const nextUid = () => randomInt(1, 2 ** 32);
 
 function pendingUser(overrides: Partial<NewPendingUser> = {}): NewPendingUser {
   const key = overrides.accountKey ?? uniqueName('acct');
@@ -84,7 +85,7 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
     });
 
     it('keeps agoraUids up to 2^32-1 exactly', async function () {
-      const max = 2 ** 32 - 1 - (process.pid % 1000) - Math.floor(Math.random() * 1e6);
+      const max = 2 ** 32 - randomInt(1, 1_000_000);
       const user = pendingUser();
       await repo().insertPending(user, () => max);
       expect((await repo().findByAccountKey(user.accountKey))?.agoraUid).to.equal(max);
@@ -167,6 +168,27 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
       expect(active?.updatedAt.getTime()).to.equal(at(3).getTime());
       expect(await repo().findByChatUuid(uuid)).to.deep.equal(active);
       expect(await repo().activate(user.accountKey, user.leaseId, uuid, at(4))).to.equal(undefined);
+    });
+
+    it('refuses to activate with a chat uuid another row holds, with chat_username_taken', async function () {
+      const first = pendingUser();
+      const second = pendingUser();
+      await repo().insertPending(first, nextUid);
+      await repo().insertPending(second, nextUid);
+      const uuid = uniqueName('uuid');
+      await repo().activate(first.accountKey, first.leaseId, uuid, at(1));
+      await expectCode(repo().activate(second.accountKey, second.leaseId, uuid, at(2)), 'chat_username_taken');
+      expect(await repo().findByAccountKey(second.accountKey)).to.have.property('status', 'pending');
+    });
+
+    it('refuses agoraUids outside 1..2^32-1 with a RangeError, storing nothing', async function () {
+      for (const bad of [0, -1, 2 ** 32, 1.5]) {
+        const user = pendingUser();
+        let error: unknown;
+        await repo().insertPending(user, () => bad).catch((err: unknown) => { error = err; });
+        expect(error, String(bad)).to.be.instanceOf(RangeError);
+        expect(await repo().findByAccountKey(user.accountKey)).to.equal(undefined);
+      }
     });
 
     it('activates after the lease expired when nobody took the row over', async function () {
