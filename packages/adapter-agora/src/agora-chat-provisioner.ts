@@ -3,6 +3,7 @@ import {
   ChatServiceUnavailableError,
   ChatUserExistsError,
   InvalidChatUsernameError,
+  hasCode,
   type ChatProvisioner,
   type ChatUser,
   type ChatUserBatchResult,
@@ -156,7 +157,8 @@ export class AgoraChatProvisioner implements ChatProvisioner {
       try {
         result.created.push(await this.createUser(username, password));
       } catch (err) {
-        if (err instanceof ChatUserExistsError || err instanceof InvalidChatUsernameError) {
+        // By code, not class: another copy of core may have created the error.
+        if (hasCode(err, 'chat_user_exists') || hasCode(err, 'invalid_chat_username')) {
           result.failed.push({ username, reason: err.message });
         } else {
           throw err;
