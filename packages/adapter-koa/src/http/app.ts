@@ -1,0 +1,89 @@
+import cors from '@koa/cors';
+import Koa, { type Context, type Middleware, type Next } from 'koa';
+import { errorMiddleware } from './error-middleware.js';
+import { HttpError } from './error-status.js';
+import { requestIdMiddleware, requestIdOf } from './request-id.js';
+import { createRouter, type HttpCore, type RouterOptions } from './routes.js';
+
+/** Options of {@link createApp}: the router's plus the app-wide ones. */
+export interface AppOptions extends RouterOptions {
+  /**
+   * Origins allowed to call the API from a browser (exact `scheme://host[:port]`, or `*`).
+   * @default none: no CORS headers, browsers block cross-origin calls
+   */
+  readonly corsOrigins?: readonly string[];
+  /**
+   * Trust `X-Forwarded-For`/`X-Forwarded-Proto` (set only behind a reverse proxy that overwrites them):
+   * the login throttle then keys on the real client address.
+   * @default false
+   */
+  readonly proxy?: boolean;
+}
+
+/**
+ * A Koa app serving the chat-app-server HTTP API: request ids, access log, the error policy, CORS,
+ * body limits, the routes, 404/405 as JSON. Serve it with `http.createServer(app.callback())`.
+ * @example
+ * const app = createApp(core, { corsOrigins: ['https://app.example.com'], logger: pino() });
+ * http.createServer(app.callback()).listen(8000);
+ */
+export function createApp(core: HttpCore, options: AppOptions = {}): Koa {
+  const app = new Koa({ proxy: options.proxy ?? false });
+  const { logger } = options;
+  app.use(requestIdMiddleware);
+  if (logger) app.use(accessLog(logger));
+  app.use(errorMiddleware(logger));
+  app.use(notFoundAsJson);
+  const origins = options.corsOrigins ?? [];
+  if (origins.length > 0) app.use(corsFor(origins));
+  const router = createRouter(core, options);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+// Router and Koa leave 404/405/501 with an empty body; give them the error body every other error has.
+async function notFoundAsJson(ctx: Context, next: Next): Promise<void> {
+  await next();
+  if (ctx.body !== undefined && ctx.body !== null) return;
+  if (ctx.status === 404) throw new HttpError('not_found', `No route for ${ctx.method} ${ctx.path}.`);
+  if (ctx.status === 405) throw new HttpError('method_not_allowed', `${ctx.method} is not allowed here; see the Allow header.`);
+  if (ctx.status === 501) throw new HttpError('not_implemented', `${ctx.method} is not supported.`);
+}
+
+function corsFor(origins: readonly string[]): Middleware {
+  const any = origins.includes('*');
+  const allowed = new Set(origins);
+  return cors({
+    origin: (ctx: Context) => {
+      const origin = ctx.get('Origin');
+      if (any) return '*';
+      return allowed.has(origin) ? origin : '';
+    },
+    allowMethods: ['GET', 'POST'],
+    allowHeaders: ['Content-Type', 'Authorization', 'X-Request-Id'],
+    exposeHeaders: ['X-Request-Id', 'Retry-After', 'WWW-Authenticate'],
+    maxAge: 600,
+  });
+}
+
+function accessLog(logger: NonNullable<AppOptions['logger']>): Middleware {
+  return async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      // The path only: no query (account names), no headers (Authorization), no body (passwords).
+      logger.info(
+        {
+          requestId: requestIdOf(ctx),
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'request',
+      );
+    }
+  };
+}

@@ -1,0 +1,12 @@
+/**
+ * The chat-app-server HTTP API for Koa. This entry point loads only core, koa, @koa/router and
+ * @koa/cors: mount {@link createRouter} in an existing app, or serve {@link createApp}.
+ * The standalone server (database, Agora, configuration) is in `./standalone`.
+ */
+export { createApp, type AppOptions } from './http/app.js';
+export { createRouter, type HttpCore, type RouterOptions } from './http/routes.js';
+export { errorMiddleware, renderError, type ErrorBody } from './http/error-middleware.js';
+export { STATUS, DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './http/error-status.js';
+export { DEFAULT_BODY_LIMIT_BYTES } from './http/input.js';
+export { requestIdMiddleware } from './http/request-id.js';
+export type { HttpLogger } from './http/logger.js';

@@ -1,0 +1,252 @@
+import { config as loadDotenv } from 'dotenv';
+
+/** Agora settings: real credentials, or the built-in emulator (development only). */
+export type AgoraConfig =
+  | {
+      readonly mode: 'agora';
+      readonly appId: string;
+      readonly appCertificate: string;
+      readonly appKey: string;
+      /** Origin of the Chat REST API, e.g. `https://a61.chat.agora.io`. */
+      readonly restApiUrl: string;
+    }
+  | { readonly mode: 'emulator' };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The standalone server's configuration (design section 6), validated. */
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly agora: AgoraConfig;
+  readonly tokenExpireSeconds: number;
+  readonly chatTokenSubject: 'username' | 'uuid';
+  readonly tokenAuth: 'bearer' | 'legacy';
+  readonly corsOrigins: readonly string[];
+  readonly logLevel: LogLevel;
+  readonly passwordMinLength: number;
+  readonly loginMaxFailures: number;
+  readonly loginFailureWindowSeconds: number;
+  /** TRUST_PROXY: take the client address from X-Forwarded-For. */
+  readonly trustProxy: boolean;
+  /** SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may take to finish on SIGTERM. */
+  readonly shutdownTimeoutSeconds: number;
+  readonly nodeEnv: string;
+  /** Things worth a warning at start-up (http:// Agora URL, legacy token auth, ...). */
+  readonly warnings: readonly string[];
+}
+
+/** Invalid or missing settings; the message names every offending variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/chat-app-server.sqlite';
+const AGORA_VARIABLES = [
+  'AGORA_APP_ID',
+  'AGORA_APP_CERT',
+  'AGORA_APP_KEY',
+  'AGORA_REST_API_URL',
+  'AGORA_REST_API_DOMAIN',
+] as const;
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+const APP_KEY = /^[A-Za-z0-9_-]{1,64}#[A-Za-z0-9_-]{1,64}$/;
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Reads `.env` (if present) into `process.env` without overriding variables already set, then
+ * validates. Call once, before anything else reads the environment.
+ */
+export function readEnvironment(path?: string): Env {
+  loadDotenv({ quiet: true, ...(path ? { path } : {}) });
+  return process.env;
+}
+
+/** Only what `migrate` needs. @throws ConfigError */
+export function loadDatabaseConfig(env: Env): { databaseUrl: string } {
+  const problems: string[] = [];
+  const databaseUrl = databaseUrlOf(env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { databaseUrl };
+}
+
+/**
+ * Validates the environment into a {@link ServerConfig}.
+ * @throws ConfigError naming each missing or malformed variable
+ */
+export function loadConfig(env: Env): ServerConfig {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const nodeEnv = text(env.NODE_ENV) ?? 'development';
+  const production = nodeEnv === 'production';
+
+  const port = integer(env, 'PORT', 8000, 0, 65_535, problems);
+  const host = text(env.HOST) ?? '127.0.0.1';
+  const databaseUrl = databaseUrlOf(env, problems);
+  const agora = agoraOf(env, nodeEnv, problems, warnings);
+  const tokenExpireSeconds = integer(env, 'AGORA_TOKEN_EXPIRE_SECONDS', 86_400, 1, 86_400, problems);
+  const chatTokenSubject = oneOf(env, 'AGORA_CHAT_TOKEN_SUBJECT', ['username', 'uuid'] as const, 'username', problems);
+  const tokenAuth = oneOf(env, 'TOKEN_AUTH', ['bearer', 'legacy'] as const, 'bearer', problems);
+  if (tokenAuth === 'legacy') {
+    warnings.push(
+      'TOKEN_AUTH=legacy: GET /token issues tokens for any userAccount without authentication, as the sample server did. ' +
+        'Anyone who knows an account name can get its tokens. Move clients to bearer tokens and remove this setting.',
+    );
+  }
+  const corsOrigins = corsOriginsOf(env, problems);
+  const logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems);
+  const passwordMinLength = integer(env, 'PASSWORD_MIN_LENGTH', 8, 1, 1024, problems);
+  if (passwordMinLength < 8 && production) warnings.push(`PASSWORD_MIN_LENGTH=${passwordMinLength} is below the recommended 8.`);
+  const loginMaxFailures = integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 1_000_000, problems);
+  const loginFailureWindowSeconds = integer(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 7 * 86_400, problems);
+  const trustProxy = boolean(env, 'TRUST_PROXY', false, problems);
+  const shutdownTimeoutSeconds = integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600, problems);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port, host, databaseUrl, agora, tokenExpireSeconds, chatTokenSubject, tokenAuth, corsOrigins, logLevel,
+    passwordMinLength, loginMaxFailures, loginFailureWindowSeconds, trustProxy, shutdownTimeoutSeconds, nodeEnv, warnings,
+  };
+}
+
+function agoraOf(env: Env, nodeEnv: string, problems: string[], warnings: string[]): AgoraConfig {
+  const set = AGORA_VARIABLES.filter((name) => text(env[name]) !== undefined);
+  if (set.length === 0) {
+    if (nodeEnv === 'production') {
+      problems.push(
+        'AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL are required when NODE_ENV=production ' +
+          '(the built-in Agora Chat emulator is for development only).',
+      );
+    }
+    return { mode: 'emulator' };
+  }
+  const appId = text(env.AGORA_APP_ID);
+  const appCertificate = text(env.AGORA_APP_CERT);
+  const appKey = text(env.AGORA_APP_KEY);
+  if (appId === undefined) problems.push('AGORA_APP_ID is required (32 hex characters from the Agora console).');
+  else if (!HEX32.test(appId)) problems.push('AGORA_APP_ID must be 32 hex characters.');
+  // The certificate is a secret: never echo its value.
+  if (appCertificate === undefined) problems.push('AGORA_APP_CERT is required (32 hex characters from the Agora console).');
+  else if (!HEX32.test(appCertificate)) problems.push('AGORA_APP_CERT must be 32 hex characters.');
+  if (appKey === undefined) problems.push('AGORA_APP_KEY is required (org_name#app_name).');
+  else if (!APP_KEY.test(appKey)) problems.push(`AGORA_APP_KEY must look like org_name#app_name, got "${appKey}".`);
+  const restApiUrl = restApiUrlOf(env, nodeEnv, problems, warnings);
+  return { mode: 'agora', appId: appId ?? '', appCertificate: appCertificate ?? '', appKey: appKey ?? '', restApiUrl: restApiUrl ?? '' };
+}
+
+function restApiUrlOf(env: Env, nodeEnv: string, problems: string[], warnings: string[]): string | undefined {
+  const url = text(env.AGORA_REST_API_URL);
+  const domain = text(env.AGORA_REST_API_DOMAIN);
+  if (url !== undefined && domain !== undefined) {
+    problems.push('Set only one of AGORA_REST_API_URL and AGORA_REST_API_DOMAIN.');
+    return undefined;
+  }
+  if (url === undefined && domain === undefined) {
+    problems.push('AGORA_REST_API_URL is required (e.g. https://a61.chat.agora.io), or AGORA_REST_API_DOMAIN (bare host).');
+    return undefined;
+  }
+  const name = url !== undefined ? 'AGORA_REST_API_URL' : 'AGORA_REST_API_DOMAIN';
+  if (domain !== undefined && (domain.includes('/') || domain.includes('@'))) {
+    problems.push('AGORA_REST_API_DOMAIN must be a bare host such as a61.chat.agora.io (no scheme or path); or use AGORA_REST_API_URL.');
+    return undefined;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url ?? `https://${domain}`);
+  } catch {
+    problems.push(`${name} is not a valid URL.`);
+    return undefined;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    problems.push(`${name} must use https:// (or http:// for an emulator or local proxy).`);
+    return undefined;
+  }
+  if (parsed.username || parsed.password || parsed.search || parsed.hash || (parsed.pathname !== '/' && parsed.pathname !== '')) {
+    problems.push(`${name} must be an origin such as https://a61.chat.agora.io (no path, query or credentials).`);
+    return undefined;
+  }
+  if (parsed.protocol === 'http:' && nodeEnv !== 'development' && nodeEnv !== 'test') {
+    warnings.push(`${name} uses http://: Agora app tokens and chat passwords travel unencrypted. Use https:// outside development.`);
+  }
+  return parsed.origin;
+}
+
+function databaseUrlOf(env: Env, problems: string[]): string {
+  const url = text(env.DATABASE_URL) ?? DEFAULT_DATABASE_URL;
+  if (url.startsWith('sqlite:')) {
+    if (url === 'sqlite:') problems.push('DATABASE_URL sqlite: needs a path, e.g. sqlite:./data/chat-app-server.sqlite.');
+  } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    try {
+      new URL(url);
+    } catch {
+      problems.push('DATABASE_URL is not a valid postgres:// URL.');
+    }
+  } else {
+    problems.push('DATABASE_URL must be sqlite:<path> or postgres://user:password@host:port/database.');
+  }
+  return url;
+}
+
+function corsOriginsOf(env: Env, problems: string[]): string[] {
+  const raw = text(env.CORS_ORIGINS);
+  if (raw === undefined) return [];
+  const origins: string[] = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    if (item === '*') {
+      origins.push(item);
+      continue;
+    }
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(item);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== item.replace(/\/$/, '')) {
+      problems.push(`CORS_ORIGINS entries must be origins such as https://app.example.com (or *), got "${item}".`);
+      continue;
+    }
+    origins.push(parsed.origin);
+  }
+  return origins;
+}
+
+function text(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = text(env[name]);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
+    return fallback;
+  }
+  return Number(raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T, problems: string[]): T {
+  const raw = text(env[name]);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}".`);
+    return fallback;
+  }
+  return raw as T;
+}
+
+function boolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = text(env[name])?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  problems.push(`${name} must be true or false, got "${raw}".`);
+  return fallback;
+}

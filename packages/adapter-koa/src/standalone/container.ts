@@ -1,0 +1,159 @@
+import 'reflect-metadata';
+import {
+  ChatProvisioner, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy, LoginThrottle, Logger,
+  parseAccount, PasswordHasher, principalOf, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
+  type Core, type Principal,
+} from '@chat-app-server/core';
+import { AgoraChatProvisioner, AgoraTokenIssuer } from '@chat-app-server/adapter-agora';
+import { KnexLoginThrottle, KnexUserRepository, type createDatabase } from '@chat-app-server/adapter-knex';
+import { Container } from 'inversify';
+import type Koa from 'koa';
+import type { Logger as PinoLogger } from 'pino';
+import { createApp } from '../http/app.js';
+import type { ServerConfig } from './config.js';
+
+type Knex = ReturnType<typeof createDatabase>;
+
+/** Injection ids of the standalone server's own parts (core's ports have theirs in core). */
+export const TYPES = {
+  Config: Symbol.for('chat-app-server.standalone.Config'),
+  Knex: Symbol.for('chat-app-server.standalone.Knex'),
+  AgoraSettings: Symbol.for('chat-app-server.standalone.AgoraSettings'),
+  Pino: Symbol.for('chat-app-server.standalone.Pino'),
+  Core: Symbol.for('chat-app-server.standalone.Core'),
+  App: Symbol.for('chat-app-server.standalone.App'),
+} as const;
+
+/** Where Agora is, after the emulator (if any) has started. */
+export interface AgoraSettings {
+  readonly appId: string;
+  readonly appCertificate: string;
+  readonly appKey: string;
+  readonly restApiUrl: string;
+}
+
+/** Tuning of the Agora REST client (tests shorten it to exercise faults quickly). */
+export interface ProvisionerTuning {
+  readonly timeoutMs?: number;
+  readonly deadlineMs?: number;
+  readonly retries?: number;
+  readonly retryBaseDelayMs?: number;
+}
+
+/** What the composition root is given: built resources and optional replacements. */
+export interface ContainerInputs {
+  readonly config: ServerConfig;
+  readonly knex: Knex;
+  readonly agora: AgoraSettings;
+  readonly logger: PinoLogger;
+  /** Replaces the default OWASP-grade scrypt hasher (tests pass cheap parameters). */
+  readonly passwordHasher?: PasswordHasher;
+  readonly clock?: Clock;
+  readonly provisioner?: ProvisionerTuning;
+}
+
+/**
+ * The composition root: binds core's port ids to the Knex and Agora adapters, then the core and the
+ * Koa app. Resolved once at start-up by {@link resolveComposition}; nothing calls the container later.
+ */
+export function createContainer(inputs: ContainerInputs): Container {
+  const { config } = inputs;
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.bind<ServerConfig>(TYPES.Config).toConstantValue(config);
+  container.bind<Knex>(TYPES.Knex).toConstantValue(inputs.knex);
+  container.bind<AgoraSettings>(TYPES.AgoraSettings).toConstantValue(inputs.agora);
+  container.bind<PinoLogger>(TYPES.Pino).toConstantValue(inputs.logger);
+  container.bind<Logger>(Logger).toConstantValue(inputs.logger);
+  container.bind<Clock>(Clock).toConstantValue(inputs.clock ?? new SystemClock());
+  container.bind<PasswordHasher>(PasswordHasher).toConstantValue(inputs.passwordHasher ?? new ScryptPasswordHasher());
+  container.bind<ChatUsernamePolicy>(ChatUsernamePolicy).toConstantValue(new DefaultChatUsernamePolicy());
+
+  container.bind<UserRepository>(UserRepository).toResolvedValue((knex: Knex) => new KnexUserRepository(knex), [TYPES.Knex]);
+  container
+    .bind<LoginThrottle>(LoginThrottle)
+    .toResolvedValue(
+      (knex: Knex, cfg: ServerConfig) =>
+        new KnexLoginThrottle(knex, { maxFailures: cfg.loginMaxFailures, windowSeconds: cfg.loginFailureWindowSeconds }),
+      [TYPES.Knex, TYPES.Config],
+    );
+  container
+    .bind<ChatProvisioner>(ChatProvisioner)
+    .toResolvedValue(
+      (agora: AgoraSettings, logger: Logger, clock: Clock) =>
+        new AgoraChatProvisioner({ ...agora, ...inputs.provisioner, logger, clock }),
+      [TYPES.AgoraSettings, Logger, Clock],
+    );
+  container
+    .bind<TokenIssuer>(TokenIssuer)
+    .toResolvedValue(
+      (agora: AgoraSettings, cfg: ServerConfig, clock: Clock) =>
+        new AgoraTokenIssuer({
+          appId: agora.appId,
+          appCertificate: agora.appCertificate,
+          lifetimeSeconds: cfg.tokenExpireSeconds,
+          subjectKind: cfg.chatTokenSubject,
+          clock,
+        }),
+      [TYPES.AgoraSettings, TYPES.Config, Clock],
+    );
+  container
+    .bind<Core>(TYPES.Core)
+    .toResolvedValue(
+      (
+        users: UserRepository, chatProvisioner: ChatProvisioner, tokens: TokenIssuer, passwordHasher: PasswordHasher,
+        clock: Clock, loginThrottle: LoginThrottle, chatUsernamePolicy: ChatUsernamePolicy, logger: Logger, cfg: ServerConfig,
+      ) =>
+        createCore({
+          users, chatProvisioner, tokens, passwordHasher, clock, loginThrottle, chatUsernamePolicy, logger,
+          passwordMinLength: cfg.passwordMinLength,
+        }),
+      [UserRepository, ChatProvisioner, TokenIssuer, PasswordHasher, Clock, LoginThrottle, ChatUsernamePolicy, Logger, TYPES.Config],
+    );
+  container
+    .bind<Koa>(TYPES.App)
+    .toResolvedValue(
+      (core: Core, users: UserRepository, knex: Knex, logger: PinoLogger, cfg: ServerConfig) =>
+        createApp(core, {
+          tokenAuth: cfg.tokenAuth,
+          ...(cfg.tokenAuth === 'legacy' ? { findActiveUser: activeUserFinder(users) } : {}),
+          corsOrigins: cfg.corsOrigins,
+          proxy: cfg.trustProxy,
+          logger,
+          readiness: () => knex.raw('select 1'),
+        }),
+      [TYPES.Core, UserRepository, TYPES.Knex, TYPES.Pino, TYPES.Config],
+    );
+  return container;
+}
+
+/** The parts the server runs with, resolved once. */
+export interface Composition {
+  readonly core: Core;
+  readonly app: Koa;
+  readonly users: UserRepository;
+  readonly passwordHasher: PasswordHasher;
+  readonly tokens: TokenIssuer;
+  readonly chatProvisioner: ChatProvisioner;
+  readonly loginThrottle: LoginThrottle;
+}
+
+export function resolveComposition(container: Container): Composition {
+  return {
+    core: container.get<Core>(TYPES.Core),
+    app: container.get<Koa>(TYPES.App),
+    users: container.get<UserRepository>(UserRepository),
+    passwordHasher: container.get<PasswordHasher>(PasswordHasher),
+    tokens: container.get<TokenIssuer>(TokenIssuer),
+    chatProvisioner: container.get<ChatProvisioner>(ChatProvisioner),
+    loginThrottle: container.get<LoginThrottle>(LoginThrottle),
+  };
+}
+
+// TOKEN_AUTH=legacy: the seed looked the account up and issued tokens without authentication.
+function activeUserFinder(users: UserRepository): (userAccount: string) => Promise<Principal | undefined> {
+  return async (userAccount) => {
+    const { accountKey } = parseAccount(userAccount);
+    const user = await users.findByAccountKey(accountKey);
+    return user?.status === 'active' ? principalOf(user) : undefined;
+  };
+}

@@ -1,0 +1,180 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Clock, PasswordHasher } from '@chat-app-server/core';
+import { startAgoraEmulator, type AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
+import { createDatabase, migrateLatest } from '@chat-app-server/adapter-knex';
+import { pino, type Logger as PinoLogger } from 'pino';
+import type { ServerConfig } from './config.js';
+import { createContainer, resolveComposition, type AgoraSettings, type Composition, type ProvisionerTuning } from './container.js';
+
+type Knex = ReturnType<typeof createDatabase>;
+
+/**
+ * Development credentials of the built-in emulator. They only work against the emulator: Agora has
+ * no project with them.
+ */
+export const DEVELOPMENT_AGORA = Object.freeze({
+  appId: 'de7e1000de7e1000de7e1000de7e1000',
+  appCertificate: 'c0ffee00c0ffee00c0ffee00c0ffee00',
+  orgName: 'dev',
+  appName: 'chat-app-server',
+});
+
+/** Replacements for tests and embedders; production passes none. */
+export interface ServerOverrides {
+  /** Default: core's ScryptPasswordHasher with OWASP parameters. */
+  readonly passwordHasher?: PasswordHasher;
+  /** Default: pino at `config.logLevel` on stdout. */
+  readonly logger?: PinoLogger;
+  readonly clock?: Clock;
+  readonly provisioner?: ProvisionerTuning;
+  /** PostgreSQL only: the schema to use (it must exist). */
+  readonly databaseSchema?: string;
+  /** Default: `config.shutdownTimeoutSeconds`. */
+  readonly shutdownTimeoutMs?: number;
+}
+
+/** A composed server: listen, then close (graceful). */
+export interface ChatAppServer extends Composition {
+  readonly config: ServerConfig;
+  readonly logger: PinoLogger;
+  readonly knex: Knex;
+  /** The built-in emulator, in development mode only. */
+  readonly emulator: AgoraEmulator | undefined;
+  readonly httpServer: Server;
+  /** Starts listening on `config.port`/`config.host` (or the given ones); resolves with the base URL. */
+  listen(port?: number, host?: string): Promise<string>;
+  /**
+   * Graceful shutdown: stops accepting connections, lets in-flight requests finish (until the
+   * deadline, then cuts the rest), then closes the database and the emulator. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the standalone server exactly as production runs it: database (migrated), Agora (or the
+ * emulator in development), the inversify composition, the Koa app, the HTTP server (not listening yet).
+ */
+export async function buildServer(config: ServerConfig, overrides: ServerOverrides = {}): Promise<ChatAppServer> {
+  const logger = overrides.logger ?? createLogger(config);
+  for (const warning of config.warnings) logger.warn(warning);
+
+  let emulator: AgoraEmulator | undefined;
+  let agora: AgoraSettings;
+  if (config.agora.mode === 'emulator') {
+    // loadConfig refuses this in production; checked again so no other caller can slip through.
+    if (config.nodeEnv === 'production') throw new Error('The built-in Agora Chat emulator is refused when NODE_ENV=production.');
+    emulator = await startAgoraEmulator({ ...DEVELOPMENT_AGORA, host: '127.0.0.1', port: 0 });
+    agora = { appId: DEVELOPMENT_AGORA.appId, appCertificate: DEVELOPMENT_AGORA.appCertificate, appKey: emulator.appKey, restApiUrl: emulator.restApiUrl };
+    logger.warn(
+      { emulator: emulator.restApiUrl },
+      '*** DEVELOPMENT MODE: no AGORA_* variables are set, so chat users are created in a built-in, in-memory ' +
+        'Agora Chat emulator with development credentials. Tokens from this server do NOT work with Agora. ' +
+        'Set AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL for real use. ***',
+    );
+  } else {
+    const { appId, appCertificate, appKey, restApiUrl } = config.agora;
+    agora = { appId, appCertificate, appKey, restApiUrl };
+  }
+
+  let knex: Knex | undefined;
+  try {
+    knex = createDatabase(config.databaseUrl, overrides.databaseSchema === undefined ? {} : { schema: overrides.databaseSchema });
+    const applied = await migrateLatest(knex);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    const container = createContainer({
+      config, knex, agora, logger,
+      ...(overrides.passwordHasher ? { passwordHasher: overrides.passwordHasher } : {}),
+      ...(overrides.clock ? { clock: overrides.clock } : {}),
+      ...(overrides.provisioner ? { provisioner: overrides.provisioner } : {}),
+    });
+    const parts = resolveComposition(container);
+    return assemble(config, parts, knex, emulator, logger, overrides.shutdownTimeoutMs ?? config.shutdownTimeoutSeconds * 1000);
+  } catch (err) {
+    await knex?.destroy().catch(() => undefined);
+    await emulator?.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** {@link buildServer} and listen. */
+export async function startServer(config: ServerConfig, overrides: ServerOverrides = {}): Promise<ChatAppServer & { url: string }> {
+  const server = await buildServer(config, overrides);
+  try {
+    const url = await server.listen();
+    return Object.assign(server, { url });
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+}
+
+export function createLogger(config: Pick<ServerConfig, 'logLevel'>): PinoLogger {
+  return pino({
+    level: config.logLevel,
+    base: { service: 'chat-app-server' },
+    // Defence in depth: nothing logs these, and if something ever does they are masked.
+    redact: {
+      paths: ['userPassword', 'password', 'accessToken', 'token', 'authorization', '*.authorization', '*.userPassword', '*.password'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+function assemble(
+  config: ServerConfig, parts: Composition, knex: Knex, emulator: AgoraEmulator | undefined, logger: PinoLogger, shutdownTimeoutMs: number,
+): ChatAppServer {
+  const httpServer = createServer(parts.app.callback());
+  // Slow-loris bounds: a request must arrive within these, whatever the client does.
+  httpServer.headersTimeout = 10_000;
+  httpServer.requestTimeout = 30_000;
+  let closing: Promise<void> | undefined;
+  // While closing, a connection whose response has just finished is idle: close it then, instead of
+  // letting it linger until keepAliveTimeout.
+  httpServer.on('request', (_req, res) => {
+    res.once('finish', () => {
+      if (closing) setImmediate(() => httpServer.closeIdleConnections());
+    });
+  });
+
+  const listen = (port = config.port, host = config.host) =>
+    new Promise<string>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      httpServer.once('error', onError);
+      httpServer.listen(port, host, () => {
+        httpServer.off('error', onError);
+        const address = httpServer.address() as AddressInfo;
+        const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        const url = `http://${shownHost}:${address.port}`;
+        logger.info({ url, tokenAuth: config.tokenAuth, database: config.databaseUrl.split(':')[0] }, 'chat-app-server listening');
+        resolve(url);
+      });
+    });
+
+  const shutdown = async (): Promise<void> => {
+    if (httpServer.listening) {
+      await new Promise<void>((resolve) => {
+        const deadline = setTimeout(() => {
+          logger.warn({ timeoutMs: shutdownTimeoutMs }, 'shutdown deadline reached: closing remaining connections');
+          httpServer.closeAllConnections();
+        }, shutdownTimeoutMs);
+        deadline.unref();
+        // close() stops accepting and fires once every connection has ended; idle keep-alive
+        // connections are closed now, busy ones after their response.
+        httpServer.close(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
+        httpServer.closeIdleConnections();
+      });
+    }
+    await knex.destroy();
+    await emulator?.close();
+    logger.info('chat-app-server stopped');
+  };
+
+  return {
+    ...parts, config, logger, knex, emulator, httpServer, listen,
+    close: () => (closing ??= shutdown()),
+  };
+}
