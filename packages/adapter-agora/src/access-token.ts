@@ -1,5 +1,8 @@
 import { AccessToken2, ServiceChat, kChatServiceType } from 'agora-token/src/AccessToken2.js';
 
+/** Chat service privileges: a user token carries `user`, an app (REST admin) token carries `app`. */
+export const ChatPrivilege = { user: ServiceChat.kPrivilegeUser, app: ServiceChat.kPrivilegeApp } as const;
+
 /** The Chat service part of an AccessToken2 that passed the signature check. */
 export interface VerifiedChatService {
   /** '' for app tokens. */
@@ -42,5 +45,3 @@ export function privilegeExpiresAt(token: VerifiedAccessToken, privilege: number
   if (duration === undefined) return undefined;
   return Math.min(token.issueTs + token.expire, token.issueTs + duration) * 1000;
 }
-
-export { ServiceChat };

@@ -8,7 +8,7 @@ import {
   type TokenIssuer,
   type VerifiedChatToken,
 } from '@chat-app-server/core';
-import { privilegeExpiresAt, readAccessToken } from './access-token.js';
+import { ChatPrivilege, privilegeExpiresAt, readAccessToken } from './access-token.js';
 import { assertAgoraCredentials } from './credentials.js';
 
 /** Options of {@link AgoraTokenIssuer}. */
@@ -102,7 +102,7 @@ export class AgoraTokenIssuer implements TokenIssuer {
     }
     const parsed = readAccessToken(token, this.appId, this.appCertificate);
     if (!parsed) throw new UnauthenticatedError();
-    const expiresAt = privilegeExpiresAt(parsed, ServiceChat.kPrivilegeUser);
+    const expiresAt = privilegeExpiresAt(parsed, ChatPrivilege.user);
     const subject = parsed.chat?.userId ?? '';
     if (expiresAt === undefined || subject === '') throw new UnauthenticatedError();
     if (expiresAt <= now) throw new UnauthenticatedError('The chat user token has expired.');

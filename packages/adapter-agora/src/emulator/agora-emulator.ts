@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import agoraToken from 'agora-token';
-import { privilegeExpiresAt, readAccessToken } from '../access-token.js';
+import { ChatPrivilege, privilegeExpiresAt, readAccessToken } from '../access-token.js';
 import { assertAgoraCredentials } from '../credentials.js';
 import { defaultErrorFor, entity, envelope, errorBody } from './agora-wire.js';
 import { EmulatorFaults, type EmulatorFault } from './emulator-faults.js';
@@ -252,7 +252,7 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
     const token = readAccessToken(bearer, options.appId, options.appCertificate);
     if (!token) return false;
     // REST accepts app tokens only: the Chat service with the app privilege and no user.
-    const expiresAt = privilegeExpiresAt(token, 2);
+    const expiresAt = privilegeExpiresAt(token, ChatPrivilege.app);
     return expiresAt !== undefined && expiresAt > Date.now() && token.chat?.userId === '';
   }
 
