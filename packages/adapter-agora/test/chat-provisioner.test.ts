@@ -7,7 +7,7 @@ import {
   InvalidChatUsernameError,
   type Logger,
 } from '@chat-app-server/core';
-import { chatProvisionerContract } from '@chat-app-server/core/testing';
+import { ManualClock, chatProvisionerContract } from '@chat-app-server/core/testing';
 import type { AgoraEmulator } from '../src/emulator/index.js';
 import { AgoraChatProvisioner } from '../src/index.js';
 import { APP_CERT, APP_ID, OTHER_CERT, dumpErrorChain, freshName, provisionerFor, startEmulator } from './support.js';
@@ -62,6 +62,19 @@ describe('AgoraChatProvisioner against the emulator', function () {
       expect(provisioner.appTokenBuilds).to.equal(1);
       expect(emulator.stats.distinctAppTokens).to.equal(1);
       expect(emulator.stats.requests['POST /users']).to.equal(5);
+    });
+
+    it('renews the app token once half its lifetime has passed, not before', async function () {
+      const clock = new ManualClock();
+      const provisioner = provisionerFor(emulator, { clock, appTokenLifetimeSeconds: 3600 });
+      await provisioner.getUser(freshName());
+      clock.advance(1799_000);
+      await provisioner.getUser(freshName());
+      expect(provisioner.appTokenBuilds).to.equal(1);
+      clock.advance(2_000);
+      await provisioner.getUser(freshName());
+      expect(provisioner.appTokenBuilds).to.equal(2);
+      expect(emulator.stats.distinctAppTokens).to.equal(2);
     });
 
     it('accepts the Console\'s bare domain form of the REST URL', function () {
