@@ -1,0 +1,343 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  ChatServiceMisconfiguredError, ERROR_CODES, OWASP_SCRYPT_PARAMETERS, ScryptPasswordHasher, accountKeyOf,
+} from '@chat-app-server/core';
+import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
+import { expect, use } from 'chai';
+import chaiAsPromised from 'chai-as-promised';
+import Koa from 'koa';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, createRouter, STATUS, type HttpCore } from '../src/index.js';
+import { buildServer, ConfigError, DEVELOPMENT_AGORA, loadConfig, type Env } from '../src/standalone/index.js';
+import { decodeAccessToken2 } from './support/access-token2.js';
+import { cheapHasher, createTestDatabase, LogCapture, sleep, startTestEmulator, startTestServer, TEST_AGORA, testEnv } from './support/harness.js';
+import { client, request } from './support/http.js';
+
+use(chaiAsPromised);
+
+const PASSWORD = 'correct horse battery';
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The CLI runs in a temporary directory (so no developer .env is read); tsx is loaded by absolute URL.
+const TSX_LOADER = pathToFileURL(createRequire(join(PACKAGE_ROOT, 'package.json')).resolve('tsx')).href;
+const REAL_AGORA: Env = {
+  AGORA_APP_ID: TEST_AGORA.appId,
+  AGORA_APP_CERT: TEST_AGORA.appCertificate,
+  AGORA_APP_KEY: 'org#app',
+  AGORA_REST_API_URL: 'https://a61.chat.agora.io',
+};
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).to.include({
+      port: 8000, host: '127.0.0.1', databaseUrl: 'sqlite:./data/chat-app-server.sqlite', tokenExpireSeconds: 86_400,
+      chatTokenSubject: 'username', tokenAuth: 'bearer', logLevel: 'info', passwordMinLength: 8, loginMaxFailures: 10,
+      loginFailureWindowSeconds: 900, trustProxy: false,
+    });
+    expect(config.corsOrigins).to.deep.equal([]);
+    expect(config.agora).to.deep.equal({ mode: 'emulator' });
+  });
+
+  it('reads real Agora settings, AGORA_REST_API_DOMAIN as https, and CORS origins', () => {
+    const { AGORA_REST_API_URL: _, ...rest } = REAL_AGORA;
+    const config = loadConfig({ ...rest, AGORA_REST_API_DOMAIN: 'a61.chat.agora.io', CORS_ORIGINS: 'https://a.example, http://localhost:3000' });
+    expect(config.agora).to.deep.equal({
+      mode: 'agora', appId: TEST_AGORA.appId, appCertificate: TEST_AGORA.appCertificate, appKey: 'org#app', restApiUrl: 'https://a61.chat.agora.io',
+    });
+    expect(config.corsOrigins).to.deep.equal(['https://a.example', 'http://localhost:3000']);
+  });
+
+  it('warns about http:// Agora URLs outside development and about legacy token auth', () => {
+    const config = loadConfig({ ...REAL_AGORA, AGORA_REST_API_URL: 'http://10.0.0.5:8080', NODE_ENV: 'staging', TOKEN_AUTH: 'legacy' });
+    expect(config.warnings.join('\n')).to.include('AGORA_REST_API_URL uses http://').and.include('TOKEN_AUTH=legacy');
+  });
+
+  const refusals: Array<[string, Env, string]> = [
+    ['a non-numeric PORT', { PORT: 'http' }, 'PORT'],
+    ['a PORT out of range', { PORT: '70000' }, 'PORT'],
+    ['an unsupported DATABASE_URL', { DATABASE_URL: 'mysql://db/app' }, 'DATABASE_URL'],
+    ['a sqlite: URL without a path', { DATABASE_URL: 'sqlite:' }, 'DATABASE_URL'],
+    ['a malformed AGORA_APP_ID', { ...REAL_AGORA, AGORA_APP_ID: 'my-app' }, 'AGORA_APP_ID'],
+    ['a malformed AGORA_APP_CERT', { ...REAL_AGORA, AGORA_APP_CERT: 'abc123' }, 'AGORA_APP_CERT'],
+    ['a malformed AGORA_APP_KEY', { ...REAL_AGORA, AGORA_APP_KEY: 'org-app' }, 'AGORA_APP_KEY'],
+    ['an ftp AGORA_REST_API_URL', { ...REAL_AGORA, AGORA_REST_API_URL: 'ftp://a61.chat.agora.io' }, 'AGORA_REST_API_URL'],
+    ['an AGORA_REST_API_URL with a path', { ...REAL_AGORA, AGORA_REST_API_URL: 'https://a61.chat.agora.io/org/app' }, 'AGORA_REST_API_URL'],
+    ['an AGORA_REST_API_DOMAIN with a scheme', { ...REAL_AGORA, AGORA_REST_API_URL: undefined, AGORA_REST_API_DOMAIN: 'https://a61.chat.agora.io' }, 'AGORA_REST_API_DOMAIN'],
+    ['both REST API settings', { ...REAL_AGORA, AGORA_REST_API_DOMAIN: 'a61.chat.agora.io' }, 'AGORA_REST_API_DOMAIN'],
+    ['a partial Agora configuration', { AGORA_APP_ID: TEST_AGORA.appId }, 'AGORA_APP_CERT'],
+    ['a partial Agora configuration (key)', { AGORA_APP_ID: TEST_AGORA.appId }, 'AGORA_APP_KEY'],
+    ['a partial Agora configuration (URL)', { AGORA_APP_ID: TEST_AGORA.appId }, 'AGORA_REST_API_URL'],
+    ['a token lifetime above 86400', { AGORA_TOKEN_EXPIRE_SECONDS: '86401' }, 'AGORA_TOKEN_EXPIRE_SECONDS'],
+    ['a zero token lifetime', { AGORA_TOKEN_EXPIRE_SECONDS: '0' }, 'AGORA_TOKEN_EXPIRE_SECONDS'],
+    ['an unknown chat token subject', { AGORA_CHAT_TOKEN_SUBJECT: 'email' }, 'AGORA_CHAT_TOKEN_SUBJECT'],
+    ['an unknown TOKEN_AUTH', { TOKEN_AUTH: 'none' }, 'TOKEN_AUTH'],
+    ['a CORS origin that is not an origin', { CORS_ORIGINS: 'https://a.example/path' }, 'CORS_ORIGINS'],
+    ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    ['a negative PASSWORD_MIN_LENGTH', { PASSWORD_MIN_LENGTH: '-1' }, 'PASSWORD_MIN_LENGTH'],
+    ['a zero LOGIN_MAX_FAILURES', { LOGIN_MAX_FAILURES: '0' }, 'LOGIN_MAX_FAILURES'],
+    ['a non-numeric LOGIN_FAILURE_WINDOW_SECONDS', { LOGIN_FAILURE_WINDOW_SECONDS: '15m' }, 'LOGIN_FAILURE_WINDOW_SECONDS'],
+    ['a non-boolean TRUST_PROXY', { TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    ['production without AGORA_* settings', { NODE_ENV: 'production' }, 'AGORA_APP_ID'],
+  ];
+  for (const [name, env, variable] of refusals) {
+    it(`refuses ${name}, naming ${variable}`, () => {
+      expect(() => loadConfig(env)).to.throw(ConfigError, variable);
+    });
+  }
+
+  it('never echoes the App Certificate in its messages', () => {
+    const secret = 'not-hex-but-secret-value-0123456';
+    expect(() => loadConfig({ ...REAL_AGORA, AGORA_APP_CERT: secret })).to.throw(ConfigError).that.satisfies(
+      (err: Error) => !err.message.includes(secret),
+    );
+  });
+});
+
+describe('the standalone server', () => {
+  let emulator: AgoraEmulator;
+  before(async () => {
+    emulator = await startTestEmulator();
+  });
+  after(async () => emulator?.close());
+
+  it('hashes passwords with OWASP scrypt parameters by default', async () => {
+    const db = await createTestDatabase('sqlite');
+    const server = await buildServer(loadConfig(testEnv(db, emulator)), { logger: new LogCapture().logger });
+    try {
+      expect(server.passwordHasher).to.be.instanceOf(ScryptPasswordHasher);
+      expect((server.passwordHasher as ScryptPasswordHasher).parameters).to.deep.equal({ logN: 15, r: 8, p: 3 });
+      expect(OWASP_SCRYPT_PARAMETERS).to.deep.equal({ logN: 15, r: 8, p: 3 });
+      const url = await server.listen(0, '127.0.0.1');
+      expect((await client(url).register('owasp', PASSWORD)).status).to.equal(200);
+      const hash = Buffer.from((await server.users.findByAccountKey('owasp'))!.passwordHash!, 'base64');
+      expect(hash.subarray(0, 6).toString()).to.equal('scrypt');
+      expect({ logN: hash.readUInt8(7), r: hash.readUInt32BE(8), p: hash.readUInt32BE(12) }).to.deep.equal({ logN: 15, r: 8, p: 3 });
+    } finally {
+      await server.close();
+      await db.drop();
+    }
+  });
+
+  it('runs in development mode on the built-in emulator, loudly, when no AGORA_* is set', async () => {
+    const db = await createTestDatabase('sqlite');
+    const logs = new LogCapture();
+    const server = await buildServer(loadConfig({ NODE_ENV: 'development', DATABASE_URL: db.url }), { logger: logs.logger, passwordHasher: cheapHasher() });
+    try {
+      expect(server.emulator).to.not.equal(undefined);
+      expect(logs.text).to.include('DEVELOPMENT MODE');
+      const api = client(await server.listen(0, '127.0.0.1'));
+      expect((await api.register('devuser', PASSWORD)).status).to.equal(200);
+      const login = await api.login('devuser', PASSWORD);
+      expect(decodeAccessToken2(login.body.accessToken, DEVELOPMENT_AGORA.appCertificate).signatureValid).to.equal(true);
+      expect(server.emulator!.users.has(login.body.chatUserName)).to.equal(true);
+    } finally {
+      await server.close();
+      await db.drop();
+    }
+    expect(logs.text).to.include('chat-app-server stopped');
+  });
+
+  it('finishes in-flight requests on shutdown, refuses new connections, then closes the database', async () => {
+    const server = await startTestServer('sqlite', emulator, {
+      overrides: { provisioner: { timeoutMs: 3000, deadlineMs: 6000, retries: 0 }, shutdownTimeoutMs: 5000 },
+    });
+    const api = client(server.url);
+    emulator.faults.delayNext(5, 600);
+    const inFlight = Array.from({ length: 5 }, (_, i) => api.register(`in-flight-${i}`, PASSWORD));
+    await sleep(200);
+    const closed = server.close();
+    await sleep(50);
+    await Promise.all([
+      expect(api.request('GET', '/healthz')).to.be.rejected,
+      (async () => {
+        const results = await Promise.all(inFlight);
+        expect(results.map((r) => r.status)).to.deep.equal([200, 200, 200, 200, 200]);
+      })(),
+    ]);
+    await closed;
+    expect(server.httpServer.listening).to.equal(false);
+    await expect(server.knex.raw('select 1')).to.be.rejected;
+    await server.db.drop();
+  });
+
+  it('answers CORS preflights for configured origins only', async () => {
+    const server = await startTestServer('sqlite', emulator, { env: { CORS_ORIGINS: 'https://app.example.com' } });
+    try {
+      const preflight = (origin: string) => request(server.url, 'OPTIONS', '/app/user/login', {
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,authorization' },
+      });
+      const allowed = await preflight('https://app.example.com');
+      expect(allowed.status).to.equal(204);
+      expect(allowed.headers['access-control-allow-origin']).to.equal('https://app.example.com');
+      expect(allowed.headers['access-control-allow-methods']).to.include('POST');
+      expect(String(allowed.headers['access-control-allow-headers']).toLowerCase()).to.include('authorization');
+      const refused = await preflight('https://evil.example');
+      expect(refused.headers['access-control-allow-origin']).to.equal(undefined);
+      const simple = await request(server.url, 'GET', '/healthz', { headers: { Origin: 'https://app.example.com' } });
+      expect(simple.headers['access-control-allow-origin']).to.equal('https://app.example.com');
+      expect(String(simple.headers['access-control-expose-headers'])).to.include('X-Request-Id');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('with TOKEN_AUTH=legacy issues /token for a userAccount without a bearer, and warns at start-up', async () => {
+    const server = await startTestServer('sqlite', emulator, { env: { TOKEN_AUTH: 'legacy' } });
+    try {
+      const api = client(server.url);
+      expect(server.logs.text).to.include('TOKEN_AUTH=legacy');
+      expect((await api.register('oldclient', PASSWORD)).status).to.equal(200);
+      const res = await api.token('userAccount=oldclient&channelName=lobby&publisherRole=true');
+      expect(res.status, res.text).to.equal(200);
+      const row = await server.users.findByAccountKey(accountKeyOf('oldclient'));
+      expect(res.body.agoraUid).to.equal(String(row!.agoraUid));
+      expect(decodeAccessToken2(res.body.accessToken, TEST_AGORA.appCertificate).signatureValid).to.equal(true);
+      expect((await api.token('userAccount=nobody&channelName=lobby')).status).to.equal(401);
+      expect((await api.token('channelName=lobby')).body.error).to.equal('invalid_request');
+      // A bearer still works, and is still checked.
+      const login = await api.login('oldclient', PASSWORD);
+      expect((await api.token('channelName=lobby', login.body.accessToken)).status).to.equal(200);
+      expect((await api.token('channelName=lobby', 'garbage')).status).to.equal(401);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('embedding', () => {
+  let emulator: AgoraEmulator;
+  before(async () => {
+    emulator = await startTestEmulator();
+  });
+  after(async () => emulator?.close());
+
+  it('mounts createRouter in an existing Koa app next to its own routes', async () => {
+    const server = await startTestServer('sqlite', emulator);
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      if (ctx.path === '/own') ctx.body = { mine: true };
+      else await next();
+    });
+    const router = createRouter(server.core);
+    app.use(router.routes()).use(router.allowedMethods());
+    const http = createServer(app.callback());
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const api = client(`http://127.0.0.1:${(http.address() as AddressInfo).port}`);
+      expect((await api.request('GET', '/own')).body).to.deep.equal({ mine: true });
+      expect((await api.register('embedded', PASSWORD)).status).to.equal(200);
+      expect((await api.register('embedded', PASSWORD)).body).to.deep.include({ code: 409, error: 'account_exists' });
+      expect((await api.request('POST', '/app/user/login', { body: '[]', headers: { 'Content-Type': 'application/json' } })).status).to.equal(400);
+      expect((await api.login('embedded', PASSWORD)).status).to.equal(200);
+    } finally {
+      await new Promise((resolve) => http.close(resolve));
+      await server.stop();
+    }
+  });
+
+  it('maps every domain error code to a status', () => {
+    for (const code of ERROR_CODES) expect(STATUS[code], code).to.be.within(400, 599);
+  });
+
+  it('answers an unexpected error with a generic 500, logged once with the request id', async () => {
+    const server = await startTestServer('sqlite', emulator);
+    const logs = new LogCapture();
+    const broken: HttpCore = { ...server.core, registerUser: { execute: async () => { throw new Error('connection string postgres://u:hunter2@db'); } } as never };
+    const misconfigured: HttpCore = { ...server.core, registerUser: { execute: async () => { throw new ChatServiceMisconfiguredError('App Key rejected'); } } as never };
+    const serve = async (core: HttpCore) => {
+      const http = createServer(createApp(core, { logger: logs.logger }).callback());
+      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+      return http;
+    };
+    const a = await serve(broken);
+    const b = await serve(misconfigured);
+    try {
+      const res = await request(`http://127.0.0.1:${(a.address() as AddressInfo).port}`, 'POST', '/app/user/register', {
+        body: { userAccount: 'x', userPassword: PASSWORD }, headers: { 'X-Request-Id': 'req-500' },
+      });
+      expect(res.status).to.equal(500);
+      expect(res.body).to.deep.equal({ code: 500, error: 'internal_error', message: 'Internal server error.' });
+      expect(res.text).to.not.include('hunter2');
+      const errors = logs.lines.filter((l) => l.includes('unexpected error'));
+      expect(errors).to.have.length(1);
+      expect(errors[0]).to.include('"requestId":"req-500"');
+
+      const mis = await request(`http://127.0.0.1:${(b.address() as AddressInfo).port}`, 'POST', '/app/user/register', {
+        body: { userAccount: 'x', userPassword: PASSWORD },
+      });
+      expect(mis.status).to.equal(500);
+      expect(mis.body.error).to.equal('chat_service_misconfigured');
+      expect(mis.text).to.not.include('App Key rejected');
+      expect(logs.text).to.include('CHAT SERVICE MISCONFIGURED');
+    } finally {
+      await new Promise((resolve) => a.close(resolve));
+      await new Promise((resolve) => b.close(resolve));
+      await server.stop();
+    }
+  });
+});
+
+describe('the CLI', () => {
+  let cwd: string;
+  beforeEach(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'chat-app-server-cli-'));
+  });
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+  function run(args: string[], env: Env, onStdout?: (line: string, kill: (signal: NodeJS.Signals) => void) => void) {
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', TSX_LOADER, join(PACKAGE_ROOT, 'src/standalone/cli.ts'), ...args], {
+        cwd, env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk;
+        for (const line of chunk.toString().split('\n')) if (line) onStdout?.(line, (signal) => child.kill(signal));
+      });
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('refuses to start with a bad setting, naming the variable', async () => {
+    const { code, stderr } = await run(['serve'], { PORT: 'eighty', AGORA_TOKEN_EXPIRE_SECONDS: '999999' });
+    expect(code).to.equal(1);
+    expect(stderr).to.include('PORT').and.include('AGORA_TOKEN_EXPIRE_SECONDS');
+  });
+
+  it('refuses to start in production without AGORA_* settings', async () => {
+    const { code, stderr } = await run([], { NODE_ENV: 'production' });
+    expect(code).to.equal(1);
+    expect(stderr).to.include('AGORA_APP_ID').and.include('production');
+  });
+
+  it('migrates the database with `migrate`', async () => {
+    const env = { DATABASE_URL: 'sqlite:./cli.sqlite' };
+    const first = await run(['migrate'], env);
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stdout).to.include('Applied');
+    const second = await run(['migrate'], env);
+    expect(second.stdout).to.include('up to date');
+  });
+
+  it('serves until SIGTERM, then shuts down cleanly', async () => {
+    let healthz: Promise<number> | undefined;
+    const { code, stdout } = await run(['serve'], { PORT: '0', DATABASE_URL: 'sqlite:./serve.sqlite', NODE_ENV: 'development' }, (line, kill) => {
+      const url = /"url":"(http:[^"]+)"/.exec(line)?.[1];
+      if (url && line.includes('listening')) {
+        healthz = request(url, 'GET', '/healthz').then((r) => r.status).finally(() => kill('SIGTERM'));
+      }
+    });
+    expect(await healthz).to.equal(200);
+    expect(code).to.equal(0);
+    expect(stdout).to.include('DEVELOPMENT MODE').and.include('chat-app-server stopped');
+  });
+});
