@@ -18,7 +18,7 @@ import { LoginUser } from './use-cases/login-user.js';
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
 import { RegisterUser } from './use-cases/register-user.js';
 import { RenewToken } from './use-cases/renew-token.js';
-import { VerifyChatToken } from './use-cases/verify-chat-token.js';
+import { VerifyChatToken, type PrincipalCacheOptions } from './use-cases/verify-chat-token.js';
 
 export interface CoreDeps {
   users: UserRepository;
@@ -37,6 +37,8 @@ export interface CoreDeps {
   passwordMinLength?: number;
   /** How long one registration attempt owns its pending row. @default 60 */
   registrationLeaseSeconds?: number;
+  /** Cache of bearer principals (immutable once active). @default 10000 entries for 60 s */
+  principalCache?: PrincipalCacheOptions;
   /** Draws agoraUids (tests force collisions with it). @default uniform in 1..2^32-1 */
   drawAgoraUid?: () => number;
 }
@@ -73,7 +75,7 @@ export function createCore(deps: CoreDeps): Core {
     ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
   });
   const issueChatToken = new IssueChatToken({ tokens });
-  const verifyChatToken = new VerifyChatToken({ tokens, users });
+  const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}) });
   return {
     provisionChatUser: new ProvisionChatUser({ users, saga }),
     issueChatToken,

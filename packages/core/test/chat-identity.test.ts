@@ -129,7 +129,7 @@ describe('ScryptPasswordHasher defaults', function () {
 
 describe('WorkLimiter', function () {
   it('runs at most `concurrency` jobs, queues up to maxQueue and sheds the rest', async function () {
-    const limiter = new WorkLimiter(2, 1);
+    const limiter = new WorkLimiter({ concurrency: 2, maxQueue: 1 });
     let running = 0;
     let peak = 0;
     const job = async () => {
@@ -146,9 +146,56 @@ describe('WorkLimiter', function () {
     expect(await limiter.run(job)).to.equal('done');
   });
 
+  it('sheds a job whose expected wait exceeds maxWaitMs, with a Retry-After estimate', async function () {
+    const limiter = new WorkLimiter({ concurrency: 1, maxQueue: 100, maxWaitMs: 150 });
+    const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve('done'), 100));
+    await limiter.run(slow); // teaches the limiter that a job takes about 100 ms
+    const results = await Promise.allSettled([1, 2, 3, 4].map(() => limiter.run(slow)));
+    // One runs, one waits (about 100 ms), the third would wait about 200 ms: refused, as is the fourth.
+    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    expect((results[2] as PromiseRejectedResult).reason).to.include({ code: 'server_busy', retryAfterSeconds: 1 });
+  });
+
   it('frees the slot when a job fails', async function () {
-    const limiter = new WorkLimiter(1, 0);
+    const limiter = new WorkLimiter({ concurrency: 1, maxQueue: 0 });
     await limiter.run(async () => { throw new Error('boom'); }).catch(() => undefined);
     expect(await limiter.run(async () => 'ok')).to.equal('ok');
+  });
+});
+
+describe('VerifyChatToken principal cache', function () {
+  async function loggedIn(principalCache?: { maxEntries: number; ttlSeconds: number }) {
+    const rig = aTestCore(principalCache ? { principalCache } : {});
+    await rig.core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    const login = await rig.core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    return { ...rig, bearer: login.accessToken };
+  }
+
+  it('answers repeated bearers without reading the repository, until the entry expires', async function () {
+    const { core, users, clock, bearer } = await loggedIn();
+    const first = await core.verifyChatToken.execute(bearer);
+    users.failNext.findByChatUsername = new Error('the database is down');
+    expect(await core.verifyChatToken.execute(bearer)).to.deep.equal(first);
+    clock.advance(60_000);
+    let error: unknown;
+    await core.verifyChatToken.execute(bearer).catch((err: unknown) => { error = err; });
+    expect(error).to.have.property('message', 'the database is down');
+    expect(await core.verifyChatToken.execute(bearer)).to.deep.equal(first);
+  });
+
+  it('still verifies the token itself on every call', async function () {
+    const { core, clock, bearer } = await loggedIn();
+    await core.verifyChatToken.execute(bearer);
+    clock.advance(86_400_000);
+    await expectCode(core.verifyChatToken.execute(bearer), 'unauthenticated');
+  });
+
+  it('is off with maxEntries 0', async function () {
+    const { core, users, bearer } = await loggedIn({ maxEntries: 0, ttlSeconds: 60 });
+    await core.verifyChatToken.execute(bearer);
+    users.failNext.findByChatUsername = new Error('read again');
+    let error: unknown;
+    await core.verifyChatToken.execute(bearer).catch((err: unknown) => { error = err; });
+    expect(error).to.have.property('message', 'read again');
   });
 });

@@ -23,8 +23,13 @@ export interface ScryptPasswordHasherOptions {
    * @default 2
    */
   concurrency?: number;
-  /** Hashes allowed to wait; more are refused with `server_busy`. @default 32 */
+  /** Hashes allowed to wait; more are refused with `server_busy`. @default 4 × concurrency */
   maxQueue?: number;
+  /**
+   * A hash whose expected wait in the queue exceeds this is refused with `server_busy` at once:
+   * a quick 503 with Retry-After serves a client better than a login that takes seconds. @default 1000
+   */
+  maxWaitMs?: number;
 }
 
 /** {@link PasswordHasher} on scrypt-kdf: parameters and salt live in the base64 hash itself. */
@@ -34,7 +39,8 @@ export class ScryptPasswordHasher implements PasswordHasher {
 
   constructor(options: ScryptPasswordHasherOptions = {}) {
     this.parameters = options.parameters ?? OWASP_SCRYPT_PARAMETERS;
-    this.limiter = new WorkLimiter(options.concurrency ?? 2, options.maxQueue ?? 32);
+    const concurrency = options.concurrency ?? 2;
+    this.limiter = new WorkLimiter({ concurrency, maxQueue: options.maxQueue ?? 4 * concurrency, maxWaitMs: options.maxWaitMs ?? 1000 });
   }
 
   async hash(password: string): Promise<string> {
