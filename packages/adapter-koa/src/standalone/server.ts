@@ -124,7 +124,16 @@ export function createLogger(config: Pick<ServerConfig, 'logLevel'>): PinoLogger
 function assemble(
   config: ServerConfig, parts: Composition, knex: Knex, emulator: AgoraEmulator | undefined, logger: PinoLogger, shutdownTimeoutMs: number,
 ): ChatAppServer {
-  const httpServer = createServer(parts.app.callback());
+  const handle = parts.app.callback();
+  // Handlers still running, also those whose client hung up: the database must outlive them all.
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const httpServer = createServer((req, res) => {
+    inFlight++;
+    void handle(req, res).finally(() => {
+      if (--inFlight === 0) drained?.();
+    });
+  });
   // Slow-loris bounds: a request must arrive within these, whatever the client does.
   httpServer.headersTimeout = 10_000;
   httpServer.requestTimeout = 30_000;
@@ -166,6 +175,12 @@ function assemble(
           resolve();
         });
         httpServer.closeIdleConnections();
+      });
+    }
+    if (inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+        setTimeout(resolve, shutdownTimeoutMs).unref();
       });
     }
     await knex.destroy();
