@@ -109,3 +109,18 @@ describe('LoginUser', function () {
     expect(hasher.verifications).to.equal(0);
   });
 });
+
+describe('LoginUser under a login flood', function () {
+  it('refuses with server_busy before reading the database when the hasher is saturated', async function () {
+    const hasher = new ScryptPasswordHasher({ parameters: { logN: 14, r: 8, p: 1 }, concurrency: 1, maxQueue: 0 });
+    const { core, users } = aTestCore({ passwordHasher: hasher });
+    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    const occupying = hasher.hash('takes the only hashing slot');
+    users.failNext.findByAccountKey = new Error('the database must not be read');
+    const err = await expectCode(core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' }), 'server_busy');
+    expect(err).to.have.property('retryAfterSeconds').that.is.at.least(1);
+    delete users.failNext.findByAccountKey;
+    await occupying;
+    await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+  });
+});

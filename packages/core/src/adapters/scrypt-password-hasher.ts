@@ -60,6 +60,10 @@ export class ScryptPasswordHasher implements PasswordHasher {
     });
   }
 
+  checkCapacity(): void {
+    this.limiter.checkCapacity();
+  }
+
   needsRehash(hash: string): boolean {
     const params = paramsOf(hash);
     if (!params) return true;

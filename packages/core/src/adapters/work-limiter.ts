@@ -41,12 +41,18 @@ export class WorkLimiter {
     return this.waiting.length;
   }
 
+  /** Throws the {@link ServerBusyError} that {@link run} would throw if called now. */
+  checkCapacity(): void {
+    if (this.running < this.concurrency) return;
+    const expectedWaitMs = Math.ceil((this.waiting.length + 1) / this.concurrency) * this.averageMs;
+    if (this.waiting.length >= this.maxQueue || expectedWaitMs > this.maxWaitMs) {
+      throw new ServerBusyError(Math.max(1, Math.ceil(expectedWaitMs / 1000)));
+    }
+  }
+
   async run<T>(job: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {
-      const expectedWaitMs = Math.ceil((this.waiting.length + 1) / this.concurrency) * this.averageMs;
-      if (this.waiting.length >= this.maxQueue || expectedWaitMs > this.maxWaitMs) {
-        throw new ServerBusyError(Math.max(1, Math.ceil(expectedWaitMs / 1000)));
-      }
+      this.checkCapacity();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running++;

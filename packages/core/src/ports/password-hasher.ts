@@ -9,6 +9,12 @@ export interface PasswordHasher {
   verify(hash: string, password: string): Promise<boolean>;
   /** True when `hash` was made with weaker parameters than the current ones. */
   needsRehash(hash: string): boolean;
+  /**
+   * Optional load-shedding hint: throws when a hash requested now would be refused, so callers can
+   * refuse before doing any other work (database reads) for a request that cannot be served.
+   * @throws ServerBusyError
+   */
+  checkCapacity?(): void;
 }
 
 export const PasswordHasher: unique symbol = Symbol.for('chat-app-server.PasswordHasher');

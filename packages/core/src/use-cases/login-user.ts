@@ -50,6 +50,8 @@ export class LoginUser {
     const account = parseAccount(input.userAccount);
     const password = parsePresentedPassword(input.userPassword);
     const { users, passwordHasher, loginThrottle } = this.deps;
+    // Under a login flood, refuse before the database reads of a request that cannot be hashed.
+    passwordHasher.checkCapacity?.();
     const keys = [`account:${account.accountKey}`];
     if (input.clientAddress) keys.push(`address:${input.clientAddress}`);
 

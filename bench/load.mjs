@@ -1,0 +1,36 @@
+// One autocannon run in its own process, so that two loads measured at once do not share (and
+// distort) one event loop. The parent sends a plain description; functions are built here.
+import autocannon from 'autocannon';
+
+process.once('message', async (spec) => {
+  const options = { url: spec.url, connections: spec.connections, duration: spec.duration, timeout: 10 };
+  if (spec.bearers) {
+    let next = 0;
+    // Each connection is one user holding one bearer token, as a real client would.
+    options.setupClient = (client) => client.setHeaders({ authorization: `Bearer ${spec.bearers[next++ % spec.bearers.length]}` });
+  }
+  if (spec.accounts) {
+    let n = 0;
+    const { prefix, count, password } = spec.accounts;
+    options.method = 'POST';
+    options.headers = { 'content-type': 'application/json' };
+    options.requests = [{
+      setupRequest: (req) => ({
+        ...req,
+        body: JSON.stringify({ userAccount: `${prefix}${count ? n++ % count : n++}`, userPassword: password }),
+      }),
+    }];
+  }
+  const r = await autocannon(options);
+  process.send({
+    rps: r.requests.average,
+    ok2xx: r['2xx'] / r.duration,
+    count5xx: r['5xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+  });
+});
