@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const here = fileURLToPath(new URL('.', import.meta.url));
-const serverCli = join(here, '..', 'packages', 'adapter-koa', 'dist', 'standalone', 'cli.js');
+const serverCli = join(here, '..', 'packages', 'adapter-koa', 'bin', 'chat-app-server.cjs');
 const TOKEN_CONNECTIONS = 64;
 const SEED_USERS = 32;
 const PASSWORD = 'benchmark-password';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -290,16 +290,19 @@ describe('the CLI', () => {
   });
   afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
-  function run(args: string[], env: Env, onStdout?: (line: string, kill: (signal: NodeJS.Signals) => void) => void) {
+  type OnStdout = (line: string, kill: (signal: NodeJS.Signals) => void, pid: number) => void;
+  const fromSource = ['--import', TSX_LOADER, join(PACKAGE_ROOT, 'src/standalone/cli.ts')];
+
+  function run(args: string[], env: Env, onStdout?: OnStdout, entry: string[] = fromSource) {
     return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', TSX_LOADER, join(PACKAGE_ROOT, 'src/standalone/cli.ts'), ...args], {
+      const child = spawn(process.execPath, [...entry, ...args], {
         cwd, env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
       });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk;
-        for (const line of chunk.toString().split('\n')) if (line) onStdout?.(line, (signal) => child.kill(signal));
+        for (const line of chunk.toString().split('\n')) if (line) onStdout?.(line, (signal) => child.kill(signal), child.pid ?? 0);
       });
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
       child.on('error', reject);
@@ -340,4 +343,33 @@ describe('the CLI', () => {
     expect(code).to.equal(0);
     expect(stdout).to.include('DEVELOPMENT MODE').and.include('chat-app-server stopped');
   });
+
+  it('launches from the package bin with an 8-thread pool at lower priority than the event loop', async () => {
+    let observed: Promise<{ status: number; nice: number[] }> | undefined;
+    const launcher = [join(PACKAGE_ROOT, 'bin/chat-app-server.cjs')];
+    const { code } = await run(['serve'], { PORT: '0', DATABASE_URL: 'sqlite:./bin.sqlite', NODE_ENV: 'development' }, (line, kill, pid) => {
+      const url = /"url":"(http:[^"]+)"/.exec(line)?.[1];
+      if (url && line.includes('listening')) {
+        observed = request(url, 'GET', '/healthz')
+          .then((r) => ({ status: r.status, nice: threadNiceValues(pid) }))
+          .finally(() => kill('SIGTERM'));
+      }
+    }, launcher);
+    const { status, nice } = await observed!;
+    expect(status).to.equal(200);
+    expect(code).to.equal(0);
+    if (nice.length > 0) {
+      expect(nice.filter((n) => n === 10)).to.have.length(8);
+      expect(nice[0], 'the main thread keeps its priority').to.equal(0);
+    }
+  });
 });
+
+/** The nice value of each thread of a process (Linux /proc; empty elsewhere), main thread first. */
+function threadNiceValues(pid: number): number[] {
+  const tasks = `/proc/${pid}/task`;
+  if (!existsSync(tasks)) return [];
+  return readdirSync(tasks)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((tid) => Number(readFileSync(join(tasks, tid, 'stat'), 'utf8').split(') ')[1]?.split(' ')[16]));
+}

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import './threadpool.js';
 import { createDatabase, migrateLatest } from '@chat-app-server/adapter-knex';
 import { ConfigError, loadConfig, loadDatabaseConfig, readEnvironment } from './config.js';
 import { startServer } from './server.js';
