@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { expect } from 'chai';
 import agoraToken from 'agora-token';
 import type { AgoraEmulator } from '../src/emulator/index.js';
-import { encodeToken } from './access-token-codec.js';
+import { encodeToken } from '../src/testing/access-token-codec.js';
 import { APP_CERT, APP_ID, OTHER_APP_ID, OTHER_CERT, freshName, startEmulator } from './support.js';
 
 const { ChatTokenBuilder } = agoraToken;

@@ -3,7 +3,7 @@ import agoraToken from 'agora-token';
 import { UnauthenticatedError } from '@chat-app-server/core';
 import { ManualClock, tokenIssuerContract } from '@chat-app-server/core/testing';
 import { AgoraTokenIssuer } from '../src/index.js';
-import { decodeToken, encodeToken, hasValidSignature } from './access-token-codec.js';
+import { decodeToken, encodeToken, hasValidSignature } from '../src/testing/access-token-codec.js';
 import { APP_CERT, APP_ID, OTHER_APP_ID, OTHER_CERT } from './support.js';
 
 const { ChatTokenBuilder } = agoraToken;

@@ -1,7 +1,17 @@
-// An AccessToken2 codec written from the layout, independent of agora-token, so the tests check
-// the wire format rather than agora-token's own reading of it.
+// An AccessToken2 codec written from the layout, independent of agora-token, so tests check the wire
+// format rather than agora-token's own reading of it (a bug there cannot hide behind the same parser).
+// It also forges tokens, for the rejection tests. Test support only: it verifies no expiry.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
+
+export const SERVICE_RTC = 1;
+export const SERVICE_CHAT = 5;
+export const CHAT_PRIVILEGE_USER = 1;
+export const CHAT_PRIVILEGE_APP = 2;
+export const RTC_JOIN_CHANNEL = 1;
+export const RTC_PUBLISH_AUDIO = 2;
+export const RTC_PUBLISH_VIDEO = 3;
+export const RTC_PUBLISH_DATA = 4;
 
 export interface DecodedService {
   type: number;
@@ -97,8 +107,8 @@ export function decodeToken(token: string): DecodedToken {
       const key = reader.u16();
       privileges[key] = reader.u32();
     }
-    if (type === 5) services.push({ type, privileges, userId: reader.bytes().toString() });
-    else if (type === 1) services.push({ type, privileges, channelName: reader.bytes().toString(), uid: reader.bytes().toString() });
+    if (type === SERVICE_CHAT) services.push({ type, privileges, userId: reader.bytes().toString() });
+    else if (type === SERVICE_RTC) services.push({ type, privileges, channelName: reader.bytes().toString(), uid: reader.bytes().toString() });
     else throw new Error(`service type ${type} not expected in our tokens`);
   }
   return { signature, appId, issueTs, expire, salt, services };
@@ -127,8 +137,8 @@ export function encodeToken(token: Omit<DecodedToken, 'signature'>, certificate:
     const keys = Object.keys(service.privileges).map(Number).sort((a, b) => a - b);
     w.u16(keys.length);
     for (const key of keys) w.u16(key).u32(service.privileges[key]!);
-    if (service.type === 5) w.bytes(service.userId ?? '');
-    if (service.type === 1) w.bytes(service.channelName ?? '').bytes(service.uid ?? '');
+    if (service.type === SERVICE_CHAT) w.bytes(service.userId ?? '');
+    if (service.type === SERVICE_RTC) w.bytes(service.channelName ?? '').bytes(service.uid ?? '');
   }
   const signingInfo = w.done();
   const sig = signature ?? sign(certificate, token.issueTs, token.salt, signingInfo);
