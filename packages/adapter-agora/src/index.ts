@@ -5,4 +5,3 @@ export type { AgoraTokenIssuerOptions } from './agora-token-issuer.js';
 export { AgoraNetworkError, AgoraResponseError } from './agora-errors.js';
 export { parseAppKey } from './app-key.js';
 export type { AppKeyParts } from './app-key.js';
-export * from './emulator/index.js';
