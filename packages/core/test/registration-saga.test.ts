@@ -18,6 +18,24 @@ async function until(condition: () => boolean): Promise<void> {
   expect(condition(), 'condition never became true').to.equal(true);
 }
 
+/** Holds the first chat-user creation until `release()`; `reached` resolves when it is being held. */
+function holdFirstCreate(rig: TestCore): { reached: Promise<void>; release: () => void } {
+  let release = () => {};
+  let reachedResolve = () => {};
+  const reached = new Promise<void>((resolve) => { reachedResolve = resolve; });
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const create = rig.chat.createUser.bind(rig.chat);
+  let calls = 0;
+  rig.chat.createUser = async (username, password) => {
+    if (calls++ === 0) {
+      reachedResolve();
+      await gate;
+    }
+    return create(username, password);
+  };
+  return { reached, release: () => release() };
+}
+
 const register = (rig: TestCore, userPassword = 'password1') =>
   rig.core.registerUser.execute({ userAccount: 'jack', userPassword });
 
@@ -108,13 +126,11 @@ describe('registration saga under failures', function () {
 
   it('a second attempt during a live lease gets account_exists and changes nothing', async function () {
     const rig = aTestCore();
-    let release: (() => void) | undefined;
-    const create = rig.chat.createUser.bind(rig.chat);
-    rig.chat.createUser = async (u, p) => { await new Promise<void>((r) => { release = r; }); return create(u, p); };
+    const held = holdFirstCreate(rig);
     const first = register(rig, 'first-password');
-    await until(() => release !== undefined);
+    await held.reached;
     await expectCode(register(rig, 'second-password'), 'account_exists');
-    release!();
+    held.release();
     await first;
     const [row] = rig.users.all();
     expect(await rig.hasher.verify(row!.passwordHash!, 'first-password')).to.equal(true);
@@ -146,14 +162,12 @@ describe('registration saga under failures', function () {
 
   it('a login during a live registration lease answers chat_service_unavailable with the wait', async function () {
     const rig = aTestCore();
-    let release: (() => void) | undefined;
-    const create = rig.chat.createUser.bind(rig.chat);
-    rig.chat.createUser = async (u, p) => { await new Promise<void>((r) => { release = r; }); return create(u, p); };
+    const held = holdFirstCreate(rig);
     const first = register(rig, 'the-password');
-    await until(() => release !== undefined);
+    await held.reached;
     const err = await expectCode(rig.core.loginUser.execute({ userAccount: 'jack', userPassword: 'the-password' }), 'chat_service_unavailable');
     expect(err).to.have.property('retryAfterSeconds', rig.leaseSeconds);
-    release!();
+    held.release();
     await first;
   });
 
@@ -186,19 +200,13 @@ describe('registration saga under failures', function () {
 
   it('an attempt that lost its lease to a takeover does not activate the row', async function () {
     const rig = aTestCore();
-    let release: (() => void) | undefined;
-    const create = rig.chat.createUser.bind(rig.chat);
-    let calls = 0;
-    rig.chat.createUser = async (u, p) => {
-      if (calls++ === 0) await new Promise<void>((r) => { release = r; });
-      return create(u, p);
-    };
+    const held = holdFirstCreate(rig);
     const slow = register(rig, 'slow-password');
-    await until(() => release !== undefined);
+    await held.reached;
     rig.clock.advance(rig.leaseSeconds * 1000);
     // The slow attempt's lease expired: a new attempt takes over, finds no chat user yet and creates it.
     await register(rig, 'fast-password');
-    release!();
+    held.release();
     // Its late create finds the chat user of the attempt that took over: that is no stranger's.
     await expectCode(slow, 'account_exists');
     const [row] = rig.users.all();
