@@ -16,7 +16,7 @@ const SEED_USERS = 32;
 const PASSWORD = 'benchmark-password';
 
 // What the bench prints next to its own numbers (measured on a 2-core machine, see the README).
-const DJANGO_SAMPLE = { token: 1400, login: 1550, register: 340 };
+const DJANGO_SAMPLE = { token: 1400 };
 
 const results = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'chat-app-server-bench-'));

@@ -161,6 +161,8 @@ function assemble(
     });
 
   const shutdown = async (): Promise<void> => {
+    // One deadline for both waits: connections closing, then handlers whose clients hung up.
+    const deadlineAt = Date.now() + shutdownTimeoutMs;
     if (httpServer.listening) {
       await new Promise<void>((resolve) => {
         const deadline = setTimeout(() => {
@@ -180,7 +182,7 @@ function assemble(
     if (inFlight > 0) {
       await new Promise<void>((resolve) => {
         drained = resolve;
-        setTimeout(resolve, shutdownTimeoutMs).unref();
+        setTimeout(resolve, Math.max(0, deadlineAt - Date.now())).unref();
       });
     }
     await knex.destroy();
