@@ -11,13 +11,19 @@ import type { Logger } from './ports/logger.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
 import type { TokenIssuer } from './ports/token-issuer.js';
 import type { UserRepository } from './ports/user-repository.js';
+import { AccountDeletion } from './use-cases/account-deletion.js';
+import { AdministerAccounts } from './use-cases/administer-accounts.js';
+import { ChangePassword } from './use-cases/change-password.js';
 import { ChatAccountSaga } from './use-cases/chat-account-saga.js';
+import { DeleteAccount } from './use-cases/delete-account.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
 import { LoginUser } from './use-cases/login-user.js';
+import { PasswordCheck } from './use-cases/password-check.js';
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
 import { RegisterUser } from './use-cases/register-user.js';
 import { RenewToken } from './use-cases/renew-token.js';
+import { RevokeTokens } from './use-cases/revoke-tokens.js';
 import { VerifyChatToken, type PrincipalCacheOptions } from './use-cases/verify-chat-token.js';
 
 export interface CoreDeps {
@@ -37,7 +43,10 @@ export interface CoreDeps {
   passwordMinLength?: number;
   /** How long one registration attempt owns its pending row. @default 60 */
   registrationLeaseSeconds?: number;
-  /** Cache of bearer principals (immutable once active). @default 10000 entries for 60 s */
+  /**
+   * Cache of bearer principals with their revocation boundary. Its lifetime is how long another
+   * instance may still accept a revoked bearer. @default 10000 entries for 60 s
+   */
   principalCache?: PrincipalCacheOptions;
   /** Draws agoraUids (tests force collisions with it). @default uniform in 1..2^32-1 */
   drawAgoraUid?: () => number;
@@ -52,6 +61,14 @@ export interface Core {
   readonly registerUser: RegisterUser;
   readonly loginUser: LoginUser;
   readonly renewToken: RenewToken;
+  readonly changePassword: ChangePassword;
+  /** Log out everywhere. */
+  readonly revokeTokens: RevokeTokens;
+  readonly deleteAccount: DeleteAccount;
+  /** The deletion saga, also to finish deletions left unfinished ({@link AccountDeletion.finishPending}). */
+  readonly accountDeletion: AccountDeletion;
+  /** Operators' list, show, disable, enable, revoke and delete. */
+  readonly administerAccounts: AdministerAccounts;
 }
 
 /**
@@ -64,10 +81,13 @@ export interface Core {
 export function createCore(deps: CoreDeps): Core {
   const clock = deps.clock ?? new SystemClock();
   const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher();
-  const { users, tokens } = deps;
+  const { users, tokens, chatProvisioner } = deps;
+  const logger = deps.logger ? { logger: deps.logger } : {};
+  const passwordMinLength = deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH;
+  const loginThrottle = deps.loginThrottle ?? new InMemoryLoginThrottle();
   const saga = new ChatAccountSaga({
     users,
-    chatProvisioner: deps.chatProvisioner,
+    chatProvisioner,
     chatUsernamePolicy: deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy(),
     clock,
     leaseSeconds: deps.registrationLeaseSeconds ?? 60,
@@ -76,17 +96,28 @@ export function createCore(deps: CoreDeps): Core {
   });
   const issueChatToken = new IssueChatToken({ tokens });
   const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}) });
+  const passwordCheck = new PasswordCheck({ passwordHasher, loginThrottle, clock });
+  const revokeTokens = new RevokeTokens({ users, verifyChatToken, chatProvisioner, clock, ...logger });
+  const accountDeletion = new AccountDeletion({ users, chatProvisioner, clock, ...logger });
   return {
-    provisionChatUser: new ProvisionChatUser({ users, saga }),
+    provisionChatUser: new ProvisionChatUser({ users, saga, clock }),
     issueChatToken,
     issueRtcToken: new IssueRtcToken({ tokens }),
     verifyChatToken,
-    registerUser: new RegisterUser({ saga, passwordHasher, passwordMinLength: deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH }),
+    registerUser: new RegisterUser({ saga, passwordHasher, passwordMinLength, clock }),
     loginUser: new LoginUser({
       users, passwordHasher, clock, saga, issueChatToken,
-      loginThrottle: deps.loginThrottle ?? new InMemoryLoginThrottle(),
-      ...(deps.logger ? { logger: deps.logger } : {}),
+      loginThrottle, ...logger,
     }),
     renewToken: new RenewToken({ verifyChatToken, issueChatToken }),
+    changePassword: new ChangePassword({
+      users, verifyChatToken, passwordCheck, passwordHasher, passwordMinLength, issueChatToken, chatProvisioner, clock, ...logger,
+    }),
+    revokeTokens,
+    deleteAccount: new DeleteAccount({ verifyChatToken, passwordCheck, deletion: accountDeletion }),
+    accountDeletion,
+    administerAccounts: new AdministerAccounts({
+      users, chatProvisioner, verifyChatToken, revokeTokens, deletion: accountDeletion, clock, ...logger,
+    }),
   };
 }

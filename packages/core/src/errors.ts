@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'chat_username_taken',
   'invalid_chat_username',
   'server_busy',
+  'account_not_found',
+  'account_state_conflict',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -148,6 +150,22 @@ export class ServerBusyError extends DomainError {
   }
 }
 
+/** An operator named an account that does not exist. */
+export class AccountNotFoundError extends DomainError {
+  readonly code = 'account_not_found' as const;
+  constructor(account: string) {
+    super(`No account "${account}".`);
+  }
+}
+
+/** The account is not in a state that allows this change (e.g. enabling an account being deleted). */
+export class AccountStateError extends DomainError {
+  readonly code = 'account_state_conflict' as const;
+  constructor(message: string) {
+    super(message);
+  }
+}
+
 /** The class of each code; a new code without a class here does not compile. */
 export interface ErrorByCode {
   invalid_request: InvalidRequestError;
@@ -162,5 +180,7 @@ export interface ErrorByCode {
   chat_username_taken: ChatUsernameTakenError;
   invalid_chat_username: InvalidChatUsernameError;
   server_busy: ServerBusyError;
+  account_not_found: AccountNotFoundError;
+  account_state_conflict: AccountStateError;
 }
 type AssertAllCodesHaveClasses = ErrorByCode[ErrorCode];

@@ -180,7 +180,7 @@ describe('VerifyChatToken principal cache', function () {
     let error: unknown;
     await core.verifyChatToken.execute(bearer).catch((err: unknown) => { error = err; });
     expect(error).to.have.property('message', 'the database is down');
-    expect(await core.verifyChatToken.execute(bearer)).to.deep.equal(first);
+    expect({ ...(await core.verifyChatToken.execute(bearer)), knownAt: first.knownAt }).to.deep.equal(first);
   });
 
   it('still verifies the token itself on every call', async function () {

@@ -12,7 +12,7 @@ export interface ChatUserBatchResult {
 }
 
 /**
- * Creates and reads users of the chat service. Every failure is one of the documented domain
+ * Creates, reads, bans and deletes users of the chat service. Every failure is one of the documented domain
  * errors; transient trouble (timeouts, dropped connections, 5xx, rate limits after retries) is
  * always `chat_service_unavailable`.
  */
@@ -32,6 +32,21 @@ export interface ChatProvisioner {
 
   /** Deletes a chat user. @returns false when there was none. */
   deleteUser(username: string): Promise<boolean>;
+
+  /**
+   * Bans a chat user: it is logged out and cannot log in until activated again.
+   * @returns false when there is no such user
+   */
+  deactivateUser(username: string): Promise<boolean>;
+
+  /** Lifts a ban. @returns false when there is no such user */
+  activateUser(username: string): Promise<boolean>;
+
+  /**
+   * Ends every session of a chat user (all devices); it must log in again.
+   * @returns false when there is no such user
+   */
+  forceOffline(username: string): Promise<boolean>;
 
   /** Creates up to 60 users in one call; per-user failures are reported, not thrown. */
   createUsers(users: ReadonlyArray<{ readonly username: string; readonly password: string }>): Promise<ChatUserBatchResult>;

@@ -1,4 +1,8 @@
-export type UserStatus = 'pending' | 'active';
+/**
+ * `pending` while its registration runs, `active` once its chat user exists, `disabled` by an operator
+ * (no login, no tokens), `deleting` once a deletion started (unusable; the row goes when its chat user is gone).
+ */
+export type UserStatus = 'pending' | 'active' | 'disabled' | 'deleting';
 
 /** One app user and its chat identity, as stored. */
 export interface UserRecord {
@@ -17,6 +21,11 @@ export interface UserRecord {
   readonly leaseExpiresAt: Date | null;
   /** When a chat-user creation was first attempted for this row (kept across takeovers). */
   readonly creationAttemptedAt: Date | null;
+  /**
+   * Revocation boundary, whole seconds since the epoch: chat tokens issued (AccessToken2 `issueTs`)
+   * before this second are revoked. 0 when nothing was ever revoked.
+   */
+  readonly tokensNotBefore: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -96,8 +105,63 @@ export interface UserRepository {
    */
   deletePending(accountKey: string, leaseId: string): Promise<boolean>;
 
-  /** Replaces the password hash of an existing row (rehash after a parameter upgrade). */
-  updatePasswordHash(accountKey: string, passwordHash: string, at: Date): Promise<void>;
+  /**
+   * Replaces the password hash of an existing row (rehash after a parameter upgrade). With
+   * `previousHash`, only while the row still holds it (a password changed meanwhile is kept).
+   */
+  updatePasswordHash(accountKey: string, passwordHash: string, at: Date, previousHash?: string): Promise<void>;
+
+  /**
+   * Replaces the password of an `active` row that still holds `previousHash` and raises its revocation
+   * boundary to `tokensNotBefore`, in one change.
+   * @returns the updated row, or `undefined` when the row is gone, not active or its hash changed
+   */
+  changePassword(accountKey: string, change: PasswordChange): Promise<UserRecord | undefined>;
+
+  /**
+   * Raises the revocation boundary of a row to `tokensNotBefore` (never lowers it).
+   * @returns the updated row, or `undefined` when there is no such row
+   */
+  revokeTokens(accountKey: string, tokensNotBefore: number, at: Date): Promise<UserRecord | undefined>;
+
+  /**
+   * Compare-and-swap of the status: only a row whose status is one of `change.from` (and, for a
+   * `pending` row, whose lease is `change.leaseId`) moves to `change.to`. Leaving `pending` clears the
+   * lease. With `tokensNotBefore`, raises the revocation boundary in the same change.
+   * @returns the updated row, or `undefined` when no row matched
+   */
+  changeStatus(accountKey: string, change: StatusChange): Promise<UserRecord | undefined>;
+
+  /**
+   * Deletes a row in status `deleting` (the last step of a deletion).
+   * @returns false when there was no such row
+   */
+  deleteDeleting(accountKey: string): Promise<boolean>;
+
+  /** Rows ordered by account key, after `afterAccountKey` when given, at most `limit` (1..1000). */
+  list(query: UserListQuery): Promise<UserRecord[]>;
+}
+
+export interface PasswordChange {
+  readonly previousHash: string;
+  readonly passwordHash: string;
+  readonly tokensNotBefore: number;
+  readonly at: Date;
+}
+
+export interface StatusChange {
+  readonly from: readonly UserStatus[];
+  readonly to: Exclude<UserStatus, 'pending'>;
+  readonly at: Date;
+  /** Required to move a `pending` row: the lease it must still be under. */
+  readonly leaseId?: string;
+  readonly tokensNotBefore?: number;
+}
+
+export interface UserListQuery {
+  readonly status?: UserStatus;
+  readonly afterAccountKey?: string;
+  readonly limit: number;
 }
 
 export const UserRepository: unique symbol = Symbol.for('chat-app-server.UserRepository');

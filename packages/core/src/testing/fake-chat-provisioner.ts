@@ -4,6 +4,7 @@ import { ChatServiceUnavailableError, ChatUserExistsError, InvalidChatUsernameEr
 import type { ChatProvisioner, ChatUser, ChatUserBatchResult } from '../ports/chat-provisioner.js';
 
 type Step = { kind: 'fail'; error: Error } | { kind: 'create-then-fail' };
+type Call = 'create' | 'get' | 'delete' | 'deactivate' | 'activate' | 'forceOffline';
 
 /**
  * An in-memory chat service for core unit tests, with scripted failures for `createUser`:
@@ -12,7 +13,12 @@ type Step = { kind: 'fail'; error: Error } | { kind: 'create-then-fail' };
  */
 export class FakeChatProvisioner implements ChatProvisioner {
   readonly users = new Map<string, ChatUser>();
-  readonly calls = { create: 0, get: 0, delete: 0 };
+  readonly calls: Record<Call, number> = { create: 0, get: 0, delete: 0, deactivate: 0, activate: 0, forceOffline: 0 };
+  /** Chat users banned with `deactivateUser`. */
+  readonly deactivated = new Set<string>();
+  /** Usernames passed to `forceOffline`, in order. */
+  readonly disconnects: string[] = [];
+  private readonly failures: Partial<Record<Call, Error[]>> = {};
   private readonly script: Step[] = [];
   private now = 1_700_000_000_000;
 
@@ -23,6 +29,12 @@ export class FakeChatProvisioner implements ChatProvisioner {
 
   loseNextCreateAnswer(): this {
     this.script.push({ kind: 'create-then-fail' });
+    return this;
+  }
+
+  /** Makes the next `times` calls of `call` (other than create) fail with `error` before doing anything. */
+  failNext(call: Exclude<Call, 'create'>, times = 1, error: Error = new ChatServiceUnavailableError()): this {
+    (this.failures[call] ??= []).push(...Array.from({ length: times }, () => error));
     return this;
   }
 
@@ -46,13 +58,40 @@ export class FakeChatProvisioner implements ChatProvisioner {
   }
 
   async getUser(username: string): Promise<ChatUser | undefined> {
-    this.calls.get++;
+    this.count('get');
     return this.users.get(username);
   }
 
   async deleteUser(username: string): Promise<boolean> {
-    this.calls.delete++;
+    this.count('delete');
+    this.deactivated.delete(username);
     return this.users.delete(username);
+  }
+
+  async deactivateUser(username: string): Promise<boolean> {
+    this.count('deactivate');
+    if (!this.users.has(username)) return false;
+    this.deactivated.add(username);
+    return true;
+  }
+
+  async activateUser(username: string): Promise<boolean> {
+    this.count('activate');
+    this.deactivated.delete(username);
+    return this.users.has(username);
+  }
+
+  async forceOffline(username: string): Promise<boolean> {
+    this.count('forceOffline');
+    if (!this.users.has(username)) return false;
+    this.disconnects.push(username);
+    return true;
+  }
+
+  private count(call: Call): void {
+    this.calls[call]++;
+    const error = this.failures[call]?.shift();
+    if (error) throw error;
   }
 
   async createUsers(users: ReadonlyArray<{ username: string; password: string }>): Promise<ChatUserBatchResult> {

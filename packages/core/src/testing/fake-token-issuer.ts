@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { UnauthenticatedError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
-import type { ChatSubject, IssuedToken, RtcGrant, TokenIssuer, VerifiedChatToken } from '../ports/token-issuer.js';
+import { checkedIssueSecond, type ChatSubject, type IssueOptions, type IssuedToken, type RtcGrant, type TokenIssuer, type VerifiedChatToken } from '../ports/token-issuer.js';
 
 interface Claims {
   sub: string;
@@ -22,12 +22,12 @@ export class FakeTokenIssuer implements TokenIssuer {
     this.subjectKind = options.subjectKind ?? 'username';
   }
 
-  async issueChatToken(subject: ChatSubject): Promise<IssuedToken> {
-    return this.sign(subject);
+  async issueChatToken(subject: ChatSubject, options: IssueOptions = {}): Promise<IssuedToken> {
+    return this.sign(subject, options.issuedAt);
   }
 
-  async issueChatRtcToken(subject: ChatSubject, grant: RtcGrant): Promise<IssuedToken> {
-    return this.sign(subject, grant);
+  async issueChatRtcToken(subject: ChatSubject, grant: RtcGrant, options: IssueOptions = {}): Promise<IssuedToken> {
+    return this.sign(subject, options.issuedAt, grant);
   }
 
   /** The claims of a token this issuer made, for assertions. */
@@ -43,13 +43,13 @@ export class FakeTokenIssuer implements TokenIssuer {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new UnauthenticatedError();
     const claims = this.decode(token);
     if (claims.exp * 1000 <= this.clock.now()) throw new UnauthenticatedError('The token has expired.');
-    return { subject: claims.sub, expiresAt: claims.exp * 1000 };
+    return { subject: claims.sub, issuedAt: claims.iat, expiresAt: claims.exp * 1000 };
   }
 
-  private sign(subject: ChatSubject, rtc?: RtcGrant): IssuedToken {
+  private sign(subject: ChatSubject, issuedAt: number | undefined, rtc?: RtcGrant): IssuedToken {
     const sub = this.subjectKind === 'uuid' ? subject.chatUuid ?? '' : subject.chatUsername;
     if (!sub) throw new Error(`no ${this.subjectKind} to put in the token`);
-    const iat = Math.floor(this.clock.now() / 1000);
+    const iat = checkedIssueSecond(issuedAt, this.clock.now(), this.lifetimeSeconds);
     const claims: Claims = { sub, iat, exp: iat + this.lifetimeSeconds, ...(rtc ? { rtc } : {}) };
     const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
     return { token: `fake.${body}.${this.mac(body)}`, expireTimestamp: claims.exp * 1000 };
@@ -59,3 +59,4 @@ export class FakeTokenIssuer implements TokenIssuer {
     return createHmac('sha256', this.secret).update(body).digest('base64url');
   }
 }
+

@@ -1,6 +1,8 @@
 import { isValidAgoraUid } from '../domain/agora-uid.js';
 import { AccountExistsError, ChatUsernameTakenError } from '../errors.js';
-import type { NewPendingUser, Takeover, UserRecord, UserRepository } from '../ports/user-repository.js';
+import type {
+  NewPendingUser, PasswordChange, StatusChange, Takeover, UserListQuery, UserRecord, UserRepository,
+} from '../ports/user-repository.js';
 
 /** A {@link UserRepository} in a Map, for unit tests; it passes the same kit as the SQL adapters. */
 export class InMemoryUserRepository implements UserRepository {
@@ -44,7 +46,7 @@ export class InMemoryUserRepository implements UserRepository {
     const row: UserRecord = {
       account: user.account, accountKey: user.accountKey, passwordHash: user.passwordHash,
       chatUsername: user.chatUsername, chatUuid: null, agoraUid, status: 'pending',
-      leaseId: user.leaseId, leaseExpiresAt: user.leaseExpiresAt, creationAttemptedAt: null,
+      leaseId: user.leaseId, leaseExpiresAt: user.leaseExpiresAt, creationAttemptedAt: null, tokensNotBefore: 0,
       createdAt: user.now, updatedAt: user.now,
     };
     this.rows.set(user.accountKey, row);
@@ -82,10 +84,55 @@ export class InMemoryUserRepository implements UserRepository {
     return this.rows.delete(accountKey);
   }
 
-  async updatePasswordHash(accountKey: string, passwordHash: string, at: Date): Promise<void> {
+  async updatePasswordHash(accountKey: string, passwordHash: string, at: Date, previousHash?: string): Promise<void> {
     this.fault('updatePasswordHash');
     const row = this.rows.get(accountKey);
-    if (row) this.rows.set(accountKey, { ...row, passwordHash, updatedAt: at });
+    if (row && (previousHash === undefined || row.passwordHash === previousHash)) this.rows.set(accountKey, { ...row, passwordHash, updatedAt: at });
+  }
+
+  async changePassword(accountKey: string, change: PasswordChange): Promise<UserRecord | undefined> {
+    this.fault('changePassword');
+    const row = this.rows.get(accountKey);
+    if (!row || row.status !== 'active' || row.passwordHash !== change.previousHash) return undefined;
+    return this.put({
+      ...row, passwordHash: change.passwordHash, tokensNotBefore: Math.max(row.tokensNotBefore, change.tokensNotBefore), updatedAt: change.at,
+    });
+  }
+
+  async revokeTokens(accountKey: string, tokensNotBefore: number, at: Date): Promise<UserRecord | undefined> {
+    this.fault('revokeTokens');
+    const row = this.rows.get(accountKey);
+    if (!row) return undefined;
+    return this.put({ ...row, tokensNotBefore: Math.max(row.tokensNotBefore, tokensNotBefore), updatedAt: at });
+  }
+
+  async changeStatus(accountKey: string, change: StatusChange): Promise<UserRecord | undefined> {
+    this.fault('changeStatus');
+    const row = this.rows.get(accountKey);
+    if (!row || !change.from.includes(row.status)) return undefined;
+    if (row.status === 'pending' && (change.leaseId === undefined || row.leaseId !== change.leaseId)) return undefined;
+    return this.put({
+      ...row, status: change.to, leaseId: null, leaseExpiresAt: null, updatedAt: change.at,
+      tokensNotBefore: Math.max(row.tokensNotBefore, change.tokensNotBefore ?? 0),
+    });
+  }
+
+  async deleteDeleting(accountKey: string): Promise<boolean> {
+    this.fault('deleteDeleting');
+    return this.rows.get(accountKey)?.status === 'deleting' && this.rows.delete(accountKey);
+  }
+
+  async list(query: UserListQuery): Promise<UserRecord[]> {
+    this.fault('list');
+    return this.all()
+      .filter((r) => (query.status === undefined || r.status === query.status) && (query.afterAccountKey === undefined || r.accountKey > query.afterAccountKey))
+      .sort((a, b) => (a.accountKey < b.accountKey ? -1 : a.accountKey > b.accountKey ? 1 : 0))
+      .slice(0, query.limit);
+  }
+
+  private put(row: UserRecord): UserRecord {
+    this.rows.set(row.accountKey, row);
+    return row;
   }
 
   private update(accountKey: string, leaseId: string, changes: Partial<UserRecord>): UserRecord | undefined {

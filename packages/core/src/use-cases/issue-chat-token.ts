@@ -1,5 +1,5 @@
 import type { TokenIssuer } from '../ports/token-issuer.js';
-import type { Principal } from './principal.js';
+import { issueSecondFor, type Principal } from './principal.js';
 
 export interface ChatTokenOutput {
   readonly accessToken: string;
@@ -13,7 +13,7 @@ export class IssueChatToken {
   constructor(private readonly deps: { tokens: TokenIssuer }) {}
 
   async execute(principal: Principal): Promise<ChatTokenOutput> {
-    const issued = await this.deps.tokens.issueChatToken(principal);
+    const issued = await this.deps.tokens.issueChatToken(principal, { issuedAt: issueSecondFor(principal) });
     return { accessToken: issued.token, expireTimestamp: issued.expireTimestamp, chatUserName: principal.chatUsername };
   }
 }

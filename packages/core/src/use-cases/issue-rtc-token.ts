@@ -3,7 +3,7 @@ import { parseChannelName } from '../domain/channel-name.js';
 import { ForbiddenError, InvalidRequestError } from '../errors.js';
 import type { TokenIssuer } from '../ports/token-issuer.js';
 import type { ChatTokenOutput } from './issue-chat-token.js';
-import type { Principal } from './principal.js';
+import { issueSecondFor, type Principal } from './principal.js';
 
 export interface IssueRtcTokenInput {
   readonly principal: Principal;
@@ -36,7 +36,8 @@ export class IssueRtcToken {
         throw new ForbiddenError('userAccount does not match the authenticated user.');
       }
     }
-    const issued = await this.deps.tokens.issueChatRtcToken(principal, { channelName, agoraUid: principal.agoraUid, publisher });
+    const grant = { channelName, agoraUid: principal.agoraUid, publisher };
+    const issued = await this.deps.tokens.issueChatRtcToken(principal, grant, { issuedAt: issueSecondFor(principal) });
     return {
       accessToken: issued.token,
       expireTimestamp: issued.expireTimestamp,

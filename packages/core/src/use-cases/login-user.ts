@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseAccount } from '../domain/account.js';
 import { parsePresentedPassword } from '../domain/password.js';
-import { InvalidCredentialsError, TooManyAttemptsError } from '../errors.js';
+import { ForbiddenError, InvalidCredentialsError, TooManyAttemptsError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { LoginThrottle } from '../ports/login-throttle.js';
 import type { Logger } from '../ports/logger.js';
@@ -68,9 +68,12 @@ export class LoginUser {
     }
     await loginThrottle.reset(keys[0]!);
 
+    if (user.status === 'disabled') throw new ForbiddenError('This account is disabled.');
+    // An account being deleted is gone for its owner; the deletion finishes on its own.
+    if (user.status === 'deleting') throw new InvalidCredentialsError();
     const active = user.status === 'active' ? user : await this.deps.saga.resume(user);
     await this.rehashIfNeeded(active, password);
-    const principal = principalOf(active);
+    const principal = principalOf(active, this.deps.clock.now());
     const token = await this.deps.issueChatToken.execute(principal);
     return { ...token, agoraUid: String(principal.agoraUid), principal };
   }
@@ -79,7 +82,7 @@ export class LoginUser {
     const { passwordHasher, users } = this.deps;
     if (!user.passwordHash || !passwordHasher.needsRehash(user.passwordHash)) return;
     try {
-      await users.updatePasswordHash(user.accountKey, await passwordHasher.hash(password), this.now());
+      await users.updatePasswordHash(user.accountKey, await passwordHasher.hash(password), this.now(), user.passwordHash);
     } catch (err) {
       // The login itself succeeded; the upgrade is retried at the next login.
       this.deps.logger?.warn({ account: user.accountKey, err }, 'password rehash failed');

@@ -1,5 +1,6 @@
 import { parseAccount } from '../domain/account.js';
 import { parseNewPassword } from '../domain/password.js';
+import type { Clock } from '../ports/clock.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { ChatAccountSaga } from './chat-account-saga.js';
 import { principalOf, type Principal } from './principal.js';
@@ -14,12 +15,12 @@ export interface RegisterUserInput {
  * @throws InvalidRequestError, AccountExistsError, ChatUsernameTakenError, ChatServiceUnavailableError, ServerBusyError
  */
 export class RegisterUser {
-  constructor(private readonly deps: { saga: ChatAccountSaga; passwordHasher: PasswordHasher; passwordMinLength: number }) {}
+  constructor(private readonly deps: { saga: ChatAccountSaga; passwordHasher: PasswordHasher; passwordMinLength: number; clock: Clock }) {}
 
   async execute(input: RegisterUserInput): Promise<Principal> {
     const account = parseAccount(input.userAccount);
     const password = parseNewPassword(input.userPassword, this.deps.passwordMinLength);
     const hash = await this.deps.passwordHasher.hash(password);
-    return principalOf(await this.deps.saga.register(account, hash));
+    return principalOf(await this.deps.saga.register(account, hash), this.deps.clock.now());
   }
 }

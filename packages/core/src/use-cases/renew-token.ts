@@ -9,7 +9,8 @@ export class RenewToken {
   constructor(private readonly deps: { verifyChatToken: VerifyChatToken; issueChatToken: IssueChatToken }) {}
 
   async execute(bearer: unknown): Promise<ChatTokenOutput> {
-    const principal = await this.deps.verifyChatToken.execute(bearer);
+    // Read afresh: the renewed token is dated now, and a revocation made on another instance is seen at once.
+    const principal = await this.deps.verifyChatToken.execute(bearer, { fresh: true });
     return this.deps.issueChatToken.execute(principal);
   }
 }

@@ -1,24 +1,36 @@
 import { UnauthenticatedError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { TokenIssuer } from '../ports/token-issuer.js';
-import type { UserRepository } from '../ports/user-repository.js';
+import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 import { principalOf, type Principal } from './principal.js';
 
 export interface PrincipalCacheOptions {
   /** Entries kept; the oldest is dropped first. 0 turns the cache off. @default 10000 */
   readonly maxEntries: number;
-  /** How long an entry is trusted, so that users removed from the database are refused soon after. @default 60 */
+  /**
+   * How long an entry is trusted. It bounds how long another server instance keeps accepting a bearer
+   * after a revocation, a disable or a deletion (the instance that made the change forgets at once).
+   * @default 60
+   */
   readonly ttlSeconds: number;
 }
 
 export const DEFAULT_PRINCIPAL_CACHE: PrincipalCacheOptions = Object.freeze({ maxEntries: 10_000, ttlSeconds: 60 });
 
+/** A bearer whose signature and expiry were checked, and the user it names as stored now. */
+export interface BearerOwner {
+  readonly user: UserRecord | undefined;
+  /** The bearer's issue time, whole seconds. */
+  readonly issuedAt: number;
+}
+
 /**
- * Authenticates a bearer chat user token: a valid token of ours naming an active user.
+ * Authenticates a bearer chat user token: a valid token of ours, naming an active user, issued no
+ * earlier than the user's revocation boundary.
  *
- * What a principal holds (account, chat username, chat uuid, agoraUid) never changes once a user is
- * active, so principals are cached by token subject for a short while: the hot bearer path then costs
- * no database read.
+ * Principals are cached by token subject for a short while, with the revocation boundary they had
+ * when read: the hot bearer path then costs no database read, and a revocation made elsewhere is
+ * learnt within the cache's lifetime.
  * @throws UnauthenticatedError
  */
 export class VerifyChatToken {
@@ -29,20 +41,49 @@ export class VerifyChatToken {
     this.cacheOptions = deps.cache ?? DEFAULT_PRINCIPAL_CACHE;
   }
 
-  async execute(token: unknown): Promise<Principal> {
+  /** @param options.fresh read the user from the repository even when cached (renewal: rare, and dated now) */
+  async execute(token: unknown, options: { fresh?: boolean } = {}): Promise<Principal> {
     if (typeof token !== 'string' || token.length === 0) throw new UnauthenticatedError();
-    const { subject } = await this.deps.tokens.verifyChatToken(token);
+    const { subject, issuedAt } = await this.deps.tokens.verifyChatToken(token);
     const now = this.deps.clock.now();
-    const hit = this.cache.get(subject);
-    if (hit && hit.until > now) return hit.principal;
+    const hit = options.fresh ? undefined : this.cache.get(subject);
+    if (hit && hit.until > now) return bearing(hit.principal, issuedAt);
     if (hit) this.cache.delete(subject);
 
-    const { users, tokens } = this.deps;
-    const user = tokens.subjectKind === 'uuid' ? await users.findByChatUuid(subject) : await users.findByChatUsername(subject);
-    if (!user || user.status !== 'active') throw new UnauthenticatedError('The token names no active user.');
-    const principal = principalOf(user);
+    const user = await this.userNamed(subject);
+    if (!user || user.status !== 'active') {
+      this.cache.delete(subject);
+      throw new UnauthenticatedError('The token names no active user.');
+    }
+    const principal = principalOf(user, now);
     this.remember(subject, principal, now);
-    return principal;
+    return bearing(principal, issuedAt);
+  }
+
+  /** Checks a bearer's signature and expiry and reads the user it names, whatever its state or revocation. */
+  async ownerOf(token: unknown): Promise<BearerOwner> {
+    if (typeof token !== 'string' || token.length === 0) throw new UnauthenticatedError();
+    const { subject, issuedAt } = await this.deps.tokens.verifyChatToken(token);
+    return { user: await this.userNamed(subject), issuedAt };
+  }
+
+  /** The active user behind an unrevoked bearer, read from the repository (for rare, sensitive calls). */
+  async activeOwnerOf(token: unknown): Promise<UserRecord> {
+    const { user, issuedAt } = await this.ownerOf(token);
+    if (!user || user.status !== 'active') throw new UnauthenticatedError('The token names no active user.');
+    if (issuedAt < user.tokensNotBefore) throw revoked();
+    return user;
+  }
+
+  /** Drops the cached principal of `user`, so this instance sees its new state at once. */
+  forget(user: { readonly chatUsername: string; readonly chatUuid: string | null }): void {
+    const subject = this.deps.tokens.subjectKind === 'uuid' ? user.chatUuid : user.chatUsername;
+    if (subject !== null) this.cache.delete(subject);
+  }
+
+  private userNamed(subject: string): Promise<UserRecord | undefined> {
+    const { users, tokens } = this.deps;
+    return tokens.subjectKind === 'uuid' ? users.findByChatUuid(subject) : users.findByChatUsername(subject);
   }
 
   private remember(subject: string, principal: Principal, now: number): void {
@@ -54,4 +95,15 @@ export class VerifyChatToken {
     }
     this.cache.set(subject, { principal, until: now + ttlSeconds * 1000 });
   }
+}
+
+/** The principal for one bearer: refused when revoked; known at least as of the bearer's own issue time. */
+function bearing(principal: Principal, issuedAt: number): Principal {
+  if (issuedAt < principal.tokensNotBefore) throw revoked();
+  const issuedAtMs = issuedAt * 1000;
+  return issuedAtMs > principal.knownAt ? { ...principal, knownAt: issuedAtMs } : principal;
+}
+
+function revoked(): UnauthenticatedError {
+  return new UnauthenticatedError('This chat token was revoked; log in again.');
 }

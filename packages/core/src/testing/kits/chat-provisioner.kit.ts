@@ -50,6 +50,34 @@ export function chatProvisionerContract(label: string, factory: () => Promise<Ch
       expect(await provisioner().deleteUser(username)).to.equal(false);
     });
 
+    it('deactivates and activates a user, and reports an unknown one as false', async function () {
+      const username = name();
+      await provisioner().createUser(username, 'pw-random');
+      expect(await provisioner().deactivateUser(username)).to.equal(true);
+      expect(await provisioner().deactivateUser(username)).to.equal(true);
+      expect(await provisioner().activateUser(username)).to.equal(true);
+      expect(await provisioner().getUser(username)).to.have.property('username', username);
+      expect(await provisioner().deactivateUser(name())).to.equal(false);
+      expect(await provisioner().activateUser(name())).to.equal(false);
+    });
+
+    it('forces a user offline, also a deactivated one, and reports an unknown one as false', async function () {
+      const username = name();
+      await provisioner().createUser(username, 'pw-random');
+      expect(await provisioner().forceOffline(username)).to.equal(true);
+      await provisioner().deactivateUser(username);
+      expect(await provisioner().forceOffline(username)).to.equal(true);
+      expect(await provisioner().forceOffline(name())).to.equal(false);
+    });
+
+    it('deletes a deactivated user', async function () {
+      const username = name();
+      await provisioner().createUser(username, 'pw-random');
+      await provisioner().deactivateUser(username);
+      expect(await provisioner().deleteUser(username)).to.equal(true);
+      expect(await provisioner().getUser(username)).to.equal(undefined);
+    });
+
     it('creates users in a batch and reports each failure', async function () {
       const existing = name();
       await provisioner().createUser(existing, 'pw-random');

@@ -36,7 +36,7 @@ export function tokenIssuerContract(label: string, factory: (options: TokenIssue
         expect(issuer().subjectKind).to.equal(subjectKind);
         const { token, expireTimestamp } = await issuer().issueChatToken(alice);
         expect(expireTimestamp).to.equal((issueSecond() + LIFETIME) * 1000);
-        expect(await issuer().verifyChatToken(token)).to.deep.equal({ subject: expectedSubject, expiresAt: expireTimestamp });
+        expect(await issuer().verifyChatToken(token)).to.deep.equal({ subject: expectedSubject, issuedAt: issueSecond(), expiresAt: expireTimestamp });
       });
 
       it('accepts its chat+RTC token as a chat token too', async function () {
@@ -63,6 +63,24 @@ export function tokenIssuerContract(label: string, factory: (options: TokenIssue
         const altered = own.slice(0, middle) + (own[middle] === 'A' ? 'B' : 'A') + own.slice(middle + 1);
         for (const bad of [altered, own.slice(0, -4), '', 'x', '007', 'not a token at all', '\u0000'.repeat(10), 'a'.repeat(10_000)]) {
           await expectCode(issuer().verifyChatToken(bad), 'unauthenticated');
+        }
+      });
+
+      it('issues with a given issue time, up to 60 s ahead or back to just before it would be born expired', async function () {
+        for (const issuedAt of [issueSecond() + 1, issueSecond() + 60, issueSecond() - 30, issueSecond() - LIFETIME + 1]) {
+          const chat = await issuer().issueChatToken(alice, { issuedAt });
+          expect(chat.expireTimestamp).to.equal((issuedAt + LIFETIME) * 1000);
+          expect(await issuer().verifyChatToken(chat.token)).to.deep.include({ subject: expectedSubject, issuedAt });
+          const rtc = await issuer().issueChatRtcToken(alice, { channelName: 'c', agoraUid: 7, publisher: false }, { issuedAt });
+          expect((await issuer().verifyChatToken(rtc.token)).issuedAt).to.equal(issuedAt);
+        }
+      });
+
+      it('refuses issue times too far ahead, already expired or not whole seconds with a RangeError', async function () {
+        for (const issuedAt of [issueSecond() + 61, issueSecond() - LIFETIME, issueSecond() + 0.5, Number.NaN]) {
+          let error: unknown;
+          await issuer().issueChatToken(alice, { issuedAt }).catch((err: unknown) => { error = err; });
+          expect(error, String(issuedAt)).to.be.instanceOf(RangeError);
         }
       });
 

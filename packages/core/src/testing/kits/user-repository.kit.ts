@@ -227,6 +227,111 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
       expect(row?.updatedAt.getTime()).to.equal(at(9).getTime());
     });
 
+    async function activeUser(overrides: Partial<NewPendingUser> = {}) {
+      const user = pendingUser(overrides);
+      await repo().insertPending(user, nextUid);
+      await repo().markCreationAttempted(user.accountKey, user.leaseId, at(1));
+      const row = await repo().activate(user.accountKey, user.leaseId, uniqueName('uuid'), at(2));
+      if (!row) throw new Error('activation failed');
+      return row;
+    }
+
+    it('starts with no revocation boundary', async function () {
+      const row = await activeUser();
+      expect(row.tokensNotBefore).to.equal(0);
+      expect((await repo().findByAccountKey(row.accountKey))?.tokensNotBefore).to.equal(0);
+    });
+
+    it('replaces the password hash only while the expected previous hash is stored', async function () {
+      const row = await activeUser();
+      await repo().updatePasswordHash(row.accountKey, 'hash-stale', at(5), 'not-the-hash');
+      expect((await repo().findByAccountKey(row.accountKey))?.passwordHash).to.equal('hash-1');
+      await repo().updatePasswordHash(row.accountKey, 'hash-rehashed', at(6), 'hash-1');
+      expect((await repo().findByAccountKey(row.accountKey))?.passwordHash).to.equal('hash-rehashed');
+    });
+
+    it('changes the password and raises the revocation boundary in one change', async function () {
+      const row = await activeUser();
+      const changed = await repo().changePassword(row.accountKey, { previousHash: 'hash-1', passwordHash: 'hash-2', tokensNotBefore: 1_800_000_001, at: at(9) });
+      expect(changed).to.deep.include({ passwordHash: 'hash-2', tokensNotBefore: 1_800_000_001, status: 'active' });
+      expect(changed?.updatedAt.getTime()).to.equal(at(9).getTime());
+      expect(await repo().findByAccountKey(row.accountKey)).to.deep.equal(changed);
+    });
+
+    it('refuses a password change after another one (stale previous hash) or on a row that is not active', async function () {
+      const row = await activeUser();
+      await repo().changePassword(row.accountKey, { previousHash: 'hash-1', passwordHash: 'hash-2', tokensNotBefore: 10, at: at(9) });
+      expect(await repo().changePassword(row.accountKey, { previousHash: 'hash-1', passwordHash: 'hash-3', tokensNotBefore: 11, at: at(10) })).to.equal(undefined);
+      const pending = pendingUser();
+      await repo().insertPending(pending, nextUid);
+      expect(await repo().changePassword(pending.accountKey, { previousHash: 'hash-1', passwordHash: 'x', tokensNotBefore: 11, at: at(10) })).to.equal(undefined);
+      expect(await repo().changePassword(uniqueName('none'), { previousHash: 'hash-1', passwordHash: 'x', tokensNotBefore: 11, at: at(10) })).to.equal(undefined);
+      expect(await repo().findByAccountKey(row.accountKey)).to.deep.include({ passwordHash: 'hash-2', tokensNotBefore: 10 });
+    });
+
+    it('raises the revocation boundary and never lowers it', async function () {
+      const row = await activeUser();
+      expect(await repo().revokeTokens(row.accountKey, 1_800_000_100, at(3))).to.have.property('tokensNotBefore', 1_800_000_100);
+      expect(await repo().revokeTokens(row.accountKey, 1_800_000_050, at(4))).to.have.property('tokensNotBefore', 1_800_000_100);
+      expect((await repo().findByAccountKey(row.accountKey))?.tokensNotBefore).to.equal(1_800_000_100);
+      expect(await repo().revokeTokens(uniqueName('none'), 5, at(4))).to.equal(undefined);
+    });
+
+    it('changes the status only from the expected ones, with the revocation boundary', async function () {
+      const row = await activeUser();
+      expect(await repo().changeStatus(row.accountKey, { from: ['disabled'], to: 'active', at: at(3) })).to.equal(undefined);
+      const disabled = await repo().changeStatus(row.accountKey, { from: ['active'], to: 'disabled', at: at(4), tokensNotBefore: 1_800_000_000 });
+      expect(disabled).to.deep.include({ status: 'disabled', tokensNotBefore: 1_800_000_000, chatUuid: row.chatUuid, leaseId: null });
+      expect(await repo().findByAccountKey(row.accountKey)).to.deep.equal(disabled);
+      const enabled = await repo().changeStatus(row.accountKey, { from: ['disabled'], to: 'active', at: at(5) });
+      expect(enabled).to.deep.include({ status: 'active', tokensNotBefore: 1_800_000_000 });
+      expect(await repo().changeStatus(row.accountKey, { from: ['active', 'disabled'], to: 'deleting', at: at(6), tokensNotBefore: 7 }))
+        .to.deep.include({ status: 'deleting', tokensNotBefore: 1_800_000_000 });
+      expect(await repo().changeStatus(uniqueName('none'), { from: ['active'], to: 'disabled', at: at(6) })).to.equal(undefined);
+    });
+
+    it('lets exactly one of concurrent status changes from one state win', async function () {
+      const row = await activeUser();
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+        repo().changeStatus(row.accountKey, { from: ['active'], to: i % 2 ? 'disabled' : 'deleting', at: at(3) })));
+      expect(results.filter((r) => r !== undefined)).to.have.length(1);
+    });
+
+    it('moves a pending row to deleting only under its lease, clearing the lease', async function () {
+      const user = pendingUser();
+      await repo().insertPending(user, nextUid);
+      expect(await repo().changeStatus(user.accountKey, { from: ['pending'], to: 'deleting', at: at(3) })).to.equal(undefined);
+      expect(await repo().changeStatus(user.accountKey, { from: ['pending'], to: 'deleting', at: at(3), leaseId: 'other' })).to.equal(undefined);
+      const deleting = await repo().changeStatus(user.accountKey, { from: ['pending'], to: 'deleting', at: at(3), leaseId: user.leaseId });
+      expect(deleting).to.deep.include({ status: 'deleting', leaseId: null, leaseExpiresAt: null, chatUuid: null });
+    });
+
+    it('deletes only a deleting row, freeing the account key, chat username and uid', async function () {
+      const row = await activeUser();
+      expect(await repo().deleteDeleting(row.accountKey)).to.equal(false);
+      await repo().changeStatus(row.accountKey, { from: ['active'], to: 'deleting', at: at(3) });
+      expect(await repo().deleteDeleting(row.accountKey)).to.equal(true);
+      expect(await repo().deleteDeleting(row.accountKey)).to.equal(false);
+      expect(await repo().findByAccountKey(row.accountKey)).to.equal(undefined);
+      const again = await repo().insertPending(pendingUser({ accountKey: row.accountKey, chatUsername: row.chatUsername }), () => row.agoraUid);
+      expect(again).to.deep.include({ status: 'pending', agoraUid: row.agoraUid, tokensNotBefore: 0 });
+    });
+
+    it('lists rows by account key, by status, in pages', async function () {
+      const prefix = uniqueName('list').toLowerCase();
+      const keys = ['c', 'a', 'd', 'b'].map((k) => `${prefix}-${k}`);
+      for (const key of keys) await activeUser({ accountKey: key });
+      await repo().changeStatus(`${prefix}-b`, { from: ['active'], to: 'disabled', at: at(3) });
+      const mine = (rows: { accountKey: string }[]) => rows.map((r) => r.accountKey).filter((k) => k.startsWith(prefix));
+      const all = await repo().list({ limit: 1000, afterAccountKey: `${prefix}-` });
+      expect(mine(all)).to.deep.equal([...keys].sort());
+      const page = await repo().list({ limit: 2, afterAccountKey: `${prefix}-a` });
+      expect(page.map((r) => r.accountKey)).to.deep.equal([`${prefix}-b`, `${prefix}-c`]);
+      const disabled = await repo().list({ limit: 1000, status: 'disabled', afterAccountKey: `${prefix}-` });
+      expect(mine(disabled)).to.deep.equal([`${prefix}-b`]);
+      for (const r of disabled) expect(r.status).to.equal('disabled');
+    });
+
     it('compares account keys exactly and keeps unicode intact', async function () {
       const base = uniqueName('k');
       const key = `${base}-ünïcødé-😀-日本`;
