@@ -3,7 +3,10 @@ import {
   ChatUsernameTakenError,
   isValidAgoraUid,
   type NewPendingUser,
+  type PasswordChange,
+  type StatusChange,
   type Takeover,
+  type UserListQuery,
   type UserRecord,
   type UserRepository,
 } from '@chat-app-server/core';
@@ -147,10 +150,70 @@ export class KnexUserRepository implements UserRepository {
     return (await this.pendingUnder(accountKey, leaseId).delete()) > 0;
   }
 
-  async updatePasswordHash(accountKey: string, passwordHash: string, at: Date): Promise<void> {
+  async updatePasswordHash(accountKey: string, passwordHash: string, at: Date, previousHash?: string): Promise<void> {
     assertStorableText('passwordHash', passwordHash);
-    if (!isStorableText(accountKey)) return;
-    await this.knex(TABLE).where('account_key', accountKey).update({ password_hash: passwordHash, updated_at: toEpochMs(at) });
+    if (!isStorableText(accountKey) || (previousHash !== undefined && !isStorableText(previousHash))) return;
+    const query = this.knex(TABLE).where('account_key', accountKey);
+    if (previousHash !== undefined) query.where('password_hash', previousHash);
+    await query.update({ password_hash: passwordHash, updated_at: toEpochMs(at) });
+  }
+
+  async changePassword(accountKey: string, change: PasswordChange): Promise<UserRecord | undefined> {
+    assertStorableText('passwordHash', change.passwordHash);
+    if (!isStorableText(accountKey) || !isStorableText(change.previousHash)) return undefined;
+    const [row] = await this.knex(TABLE)
+      .where({ account_key: accountKey, status: 'active', password_hash: change.previousHash })
+      .update({ password_hash: change.passwordHash, ...this.raiseBoundary(change.tokensNotBefore), updated_at: toEpochMs(change.at) })
+      .returning(USER_COLUMNS);
+    return row === undefined ? undefined : toUserRecord(row as UserRow);
+  }
+
+  async revokeTokens(accountKey: string, tokensNotBefore: number, at: Date): Promise<UserRecord | undefined> {
+    if (!isStorableText(accountKey)) return undefined;
+    const [row] = await this.knex(TABLE)
+      .where('account_key', accountKey)
+      .update({ ...this.raiseBoundary(tokensNotBefore), updated_at: toEpochMs(at) })
+      .returning(USER_COLUMNS);
+    return row === undefined ? undefined : toUserRecord(row as UserRow);
+  }
+
+  async changeStatus(accountKey: string, change: StatusChange): Promise<UserRecord | undefined> {
+    const settled = change.from.filter((status) => status !== 'pending');
+    // A pending row moves only under its lease: another registration attempt may own it.
+    const leaseId = change.from.includes('pending') && change.leaseId !== undefined && isStorableText(change.leaseId) ? change.leaseId : undefined;
+    if (!isStorableText(accountKey) || (settled.length === 0 && leaseId === undefined)) return undefined;
+    const [row] = await this.knex(TABLE)
+      .where('account_key', accountKey)
+      .where((where) => {
+        if (settled.length > 0) where.whereIn('status', settled);
+        if (leaseId !== undefined) where.orWhere({ status: 'pending', lease_id: leaseId });
+      })
+      .update({
+        status: change.to,
+        lease_id: null,
+        lease_expires_at: null,
+        ...(change.tokensNotBefore === undefined ? {} : this.raiseBoundary(change.tokensNotBefore)),
+        updated_at: toEpochMs(change.at),
+      })
+      .returning(USER_COLUMNS);
+    return row === undefined ? undefined : toUserRecord(row as UserRow);
+  }
+
+  async deleteDeleting(accountKey: string): Promise<boolean> {
+    if (!isStorableText(accountKey)) return false;
+    return (await this.knex(TABLE).where({ account_key: accountKey, status: 'deleting' }).delete()) > 0;
+  }
+
+  async list(query: UserListQuery): Promise<UserRecord[]> {
+    if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 1000) throw new RangeError('limit must be an integer from 1 to 1000.');
+    const select = this.knex(TABLE).select(USER_COLUMNS).orderBy('account_key').limit(query.limit);
+    if (query.status !== undefined) select.where('status', query.status);
+    if (query.afterAccountKey !== undefined) {
+      if (!isStorableText(query.afterAccountKey)) return [];
+      select.where('account_key', '>', query.afterAccountKey);
+    }
+    const rows = (await select) as UserRow[];
+    return rows.map(toUserRecord);
   }
 
   private async findBy(column: 'account_key' | 'chat_username' | 'chat_uuid', value: string): Promise<UserRecord | undefined> {
@@ -158,6 +221,14 @@ export class KnexUserRepository implements UserRepository {
     if (!isStorableText(value, MAX_INDEXED_TEXT_LENGTH)) return undefined;
     const row = await this.knex(TABLE).select(USER_COLUMNS).where(column, value).first();
     return row === undefined ? undefined : toUserRecord(row as UserRow);
+  }
+
+  // Raises, never lowers: a late, older revocation must not undo a newer one.
+  private raiseBoundary(tokensNotBefore: number): { tokens_not_before: Knex.Raw } {
+    if (!Number.isSafeInteger(tokensNotBefore) || tokensNotBefore < 0) throw new RangeError('tokensNotBefore must be a whole number of seconds.');
+    return {
+      tokens_not_before: this.knex.raw('case when ?? < ? then ? else ?? end', ['tokens_not_before', tokensNotBefore, tokensNotBefore, 'tokens_not_before']),
+    };
   }
 
   // The compare-and-swap condition of every lease-guarded change.

@@ -12,6 +12,7 @@ export interface UserRow {
   lease_id: string | null;
   lease_expires_at: number | string | null;
   creation_attempted_at: number | string | null;
+  tokens_not_before: number | string;
   created_at: number | string;
   updated_at: number | string;
 }
@@ -28,6 +29,7 @@ export const USER_COLUMNS = [
   'lease_id',
   'lease_expires_at',
   'creation_attempted_at',
+  'tokens_not_before',
   'created_at',
   'updated_at',
 ] as const;
@@ -60,6 +62,7 @@ export function toUserRecord(row: UserRow): UserRecord {
     leaseId: row.lease_id,
     leaseExpiresAt: toOptionalDate(row.lease_expires_at),
     creationAttemptedAt: toOptionalDate(row.creation_attempted_at),
+    tokensNotBefore: Number(row.tokens_not_before),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
   };

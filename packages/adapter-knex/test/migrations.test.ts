@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as chai from 'chai';
 import chaiAsPromised from 'chai-as-promised';
-import { migrateLatest, migrateRollback, MIGRATIONS_TABLE } from '../src/index.js';
+import { ChatAppServerMigrationSource, migrateLatest, migrateRollback, MIGRATIONS_TABLE } from '../src/index.js';
 import { describeEachDialect, type TestDatabase } from './support/dialects.js';
 
 chai.use(chaiAsPromised);
 const { expect } = chai;
 
-const ALL = ['0001-create-users', '0002-create-login-failures'];
+const ALL = ['0001-create-users', '0002-create-login-failures', '0003-account-lifecycle'];
 
 describeEachDialect('migrations', (dialect) => {
   let db: TestDatabase;
@@ -54,7 +54,37 @@ describeEachDialect('migrations', (dialect) => {
     await expect(insert({ account_key: 'b', chat_username: 'b', agora_uid: 2 ** 32 - 1 })).to.be.rejected; // agora_uid is unique
     await expect(insert({ chat_username: 'b', agora_uid: 9 })).to.be.rejected; // account_key is unique
     await insert({ account_key: 'c', chat_username: 'c', agora_uid: 8, status: 'active', lease_id: null, lease_expires_at: null, chat_uuid: 'u' });
-    expect(Number((await db.knex('users').count({ n: '*' }).first())?.n)).to.equal(2);
+    await expect(insert({ account_key: 'd', chat_username: 'd', agora_uid: 10, status: 'disabled', lease_id: null })).to.be.rejected; // no chat uuid
+    await expect(insert({ account_key: 'd', chat_username: 'd', agora_uid: 10, status: 'deleting' })).to.be.rejected; // deleting keeps no lease
+    await insert({ account_key: 'd', chat_username: 'd', agora_uid: 10, status: 'disabled', lease_id: null, chat_uuid: 'ud' });
+    await insert({ account_key: 'e', chat_username: 'e', agora_uid: 11, status: 'deleting', lease_id: null });
+    expect(Number((await db.knex('users').count({ n: '*' }).first())?.n)).to.equal(4);
+    expect((await db.knex('users').where('account_key', 'e').first())?.tokens_not_before).to.satisfy((v: unknown) => Number(v) === 0);
+  });
+
+  it('keeps existing users when adding the account lifecycle, and rolls it back only without disabled or deleting ones', async function () {
+    await db.knex.migrate.up({ migrationSource: new ChatAppServerMigrationSource(), tableName: MIGRATIONS_TABLE });
+    await db.knex.migrate.up({ migrationSource: new ChatAppServerMigrationSource(), tableName: MIGRATIONS_TABLE });
+    const row = {
+      account: 'Jack', account_key: 'jack', password_hash: 'h', chat_username: 'jack', chat_uuid: 'u1', agora_uid: 7,
+      status: 'active', lease_id: null, lease_expires_at: null, creation_attempted_at: 5, created_at: 1, updated_at: 2,
+    };
+    await db.knex('users').insert(row);
+    expect(await migrateLatest(db.knex)).to.deep.equal(['0003-account-lifecycle']);
+    const migrated = await db.knex('users').where('account_key', 'jack').first();
+    expect({ ...migrated, agora_uid: Number(migrated.agora_uid), creation_attempted_at: Number(migrated.creation_attempted_at),
+      created_at: Number(migrated.created_at), updated_at: Number(migrated.updated_at), tokens_not_before: Number(migrated.tokens_not_before) })
+      .to.deep.include({ ...row, tokens_not_before: 0 });
+    await expect(db.knex('users').insert({ ...row, account_key: 'jack2', chat_username: 'jack2', chat_uuid: 'u2', agora_uid: 8 })).to.be.fulfilled;
+    await expect(db.knex('users').insert({ ...row, account_key: 'jack', chat_username: 'x', chat_uuid: 'u3', agora_uid: 9 })).to.be.rejected;
+
+    await db.knex('users').where('account_key', 'jack2').update({ status: 'disabled' });
+    await expect(migrateRollback(db.knex)).to.be.rejectedWith(/disabled and deleting accounts/);
+    await db.knex('users').where('account_key', 'jack2').update({ status: 'active' });
+    expect(await migrateRollback(db.knex)).to.deep.equal(['0003-account-lifecycle']);
+    expect(await db.knex.schema.hasColumn('users', 'tokens_not_before')).to.equal(false);
+    expect(await db.knex('users').orderBy('account_key').pluck('account_key')).to.deep.equal(['jack', 'jack2']);
+    await expect(db.knex('users').insert({ ...row, account_key: 'z', chat_username: 'z', chat_uuid: 'uz', agora_uid: 99, status: 'disabled' })).to.be.rejected;
   });
 });
 
