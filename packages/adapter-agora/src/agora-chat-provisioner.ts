@@ -48,7 +48,7 @@ export interface AgoraChatProvisionerOptions {
 export const MAX_BATCH_SIZE = 60;
 
 /**
- * {@link ChatProvisioner} on the Agora Chat REST API (user registration, lookup, deletion).
+ * {@link ChatProvisioner} on the Agora Chat REST API (user registration, lookup, ban, force-offline, deletion).
  * @example
  * const chat = new AgoraChatProvisioner({
  *   restApiUrl: 'https://a61.chat.agora.io', appKey: '611012345#1234567', appId, appCertificate,
@@ -124,6 +124,19 @@ export class AgoraChatProvisioner implements ChatProvisioner {
     return true;
   }
 
+  async deactivateUser(username: string): Promise<boolean> {
+    return this.userAction('POST', username, 'deactivate');
+  }
+
+  async activateUser(username: string): Promise<boolean> {
+    return this.userAction('POST', username, 'activate');
+  }
+
+  async forceOffline(username: string): Promise<boolean> {
+    // Agora answers `data.result: false` for a user with no session: still a success for us.
+    return this.userAction('GET', username, 'disconnect');
+  }
+
   async createUsers(
     users: ReadonlyArray<{ readonly username: string; readonly password: string }>,
   ): Promise<ChatUserBatchResult> {
@@ -166,6 +179,16 @@ export class AgoraChatProvisioner implements ChatProvisioner {
       }
     }
     return result;
+  }
+
+  // deactivate, activate and disconnect: idempotent, so a retry after an unknown outcome is harmless.
+  private async userAction(method: 'GET' | 'POST', username: string, action: 'deactivate' | 'activate' | 'disconnect'): Promise<boolean> {
+    const answer = await this.client.call(method, `/users/${encodeURIComponent(username)}/${action}`);
+    if (answer.error) {
+      if (answer.status === 404) return false;
+      throw this.rejected(username, answer.error);
+    }
+    return true;
   }
 
   private rejected(username: string, error: AgoraResponseError): Error {

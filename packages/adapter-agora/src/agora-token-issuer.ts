@@ -1,8 +1,10 @@
 import { AccessToken2, ServiceChat, ServiceRtc } from 'agora-token/src/AccessToken2.js';
 import {
+  checkedIssueSecond,
   UnauthenticatedError,
   type ChatSubject,
   type Clock,
+  type IssueOptions,
   type IssuedToken,
   type RtcGrant,
   type TokenIssuer,
@@ -65,13 +67,13 @@ export class AgoraTokenIssuer implements TokenIssuer {
     this.clock = options.clock ?? systemClock;
   }
 
-  async issueChatToken(subject: ChatSubject): Promise<IssuedToken> {
-    const { token, issueTs } = this.newToken();
+  async issueChatToken(subject: ChatSubject, options: IssueOptions = {}): Promise<IssuedToken> {
+    const { token, issueTs } = this.newToken(options.issuedAt);
     token.add_service(this.chatService(subject));
     return this.build(token, issueTs);
   }
 
-  async issueChatRtcToken(subject: ChatSubject, grant: RtcGrant): Promise<IssuedToken> {
+  async issueChatRtcToken(subject: ChatSubject, grant: RtcGrant, options: IssueOptions = {}): Promise<IssuedToken> {
     if (typeof grant.channelName !== 'string' || grant.channelName === '') {
       throw new TypeError('channelName must be a non-empty string.');
     }
@@ -79,7 +81,7 @@ export class AgoraTokenIssuer implements TokenIssuer {
     if (!Number.isInteger(grant.agoraUid) || grant.agoraUid < 1 || grant.agoraUid > MAX_AGORA_UID) {
       throw new RangeError(`agoraUid must be an integer from 1 to ${MAX_AGORA_UID}.`);
     }
-    const { token, issueTs } = this.newToken();
+    const { token, issueTs } = this.newToken(options.issuedAt);
     token.add_service(this.chatService(subject));
     const rtc = new ServiceRtc(grant.channelName, grant.agoraUid);
     rtc.add_privilege(ServiceRtc.kPrivilegeJoinChannel, this.lifetime);
@@ -106,7 +108,7 @@ export class AgoraTokenIssuer implements TokenIssuer {
     const subject = parsed.chat?.userId ?? '';
     if (expiresAt === undefined || subject === '') throw new UnauthenticatedError();
     if (expiresAt <= now) throw new UnauthenticatedError('The chat user token has expired.');
-    const result: VerifiedChatToken = { subject, expiresAt };
+    const result: VerifiedChatToken = { subject, issuedAt: parsed.issueTs, expiresAt };
     if (this.verified.size >= VERIFIED_CACHE_SIZE) {
       const oldest = this.verified.keys().next();
       if (!oldest.done) this.verified.delete(oldest.value);
@@ -115,8 +117,8 @@ export class AgoraTokenIssuer implements TokenIssuer {
     return result;
   }
 
-  private newToken(): { token: AccessToken2; issueTs: number } {
-    const issueTs = Math.floor(this.clock.now() / 1000);
+  private newToken(issuedAt: number | undefined): { token: AccessToken2; issueTs: number } {
+    const issueTs = checkedIssueSecond(issuedAt, this.clock.now(), this.lifetime);
     const token = new AccessToken2(this.appId, this.appCertificate, issueTs, this.lifetime);
     // The constructor replaces a falsy issueTs with the (fractional) current time.
     token.issueTs = issueTs;

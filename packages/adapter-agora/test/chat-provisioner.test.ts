@@ -55,6 +55,21 @@ describe('AgoraChatProvisioner against the emulator', function () {
       expect(await provisioner.deleteUser(username)).to.equal(false);
     });
 
+    it('bans, unbans and forces offline at the emulator, reporting an unknown user as false', async function () {
+      const username = freshName();
+      emulator.users.add(username);
+      const provisioner = provisionerFor(emulator);
+      expect(await provisioner.deactivateUser(username)).to.equal(true);
+      expect(emulator.users.get(username)?.activated).to.equal(false);
+      expect(await provisioner.forceOffline(username)).to.equal(true);
+      expect(emulator.users.disconnects.filter((u) => u === username)).to.have.length(1);
+      expect(await provisioner.activateUser(username)).to.equal(true);
+      expect(emulator.users.get(username)?.activated).to.equal(true);
+      const missing = freshName('missing');
+      expect([await provisioner.deactivateUser(missing), await provisioner.activateUser(missing), await provisioner.forceOffline(missing)])
+        .to.deep.equal([false, false, false]);
+    });
+
     it('builds one app token for many calls', async function () {
       const provisioner = provisionerFor(emulator);
       for (let i = 0; i < 5; i += 1) await provisioner.createUser(freshName(), 'pw-random');
@@ -174,6 +189,18 @@ describe('AgoraChatProvisioner against the emulator', function () {
       await provisionerFor(emulator).createUser(username, 'pw-random');
       expect(emulator.users.has(username)).to.equal(true);
       expect(emulator.stats.requests['POST /users']).to.equal(2);
+    });
+
+    it('retries the ban and force-offline calls on 5xx and reports lasting trouble as unavailable', async function () {
+      const username = freshName();
+      emulator.users.add(username);
+      emulator.faults.failNext(1, { status: 503 });
+      expect(await provisionerFor(emulator).deactivateUser(username)).to.equal(true);
+      expect(emulator.stats.requests['POST /users/{username}/deactivate']).to.equal(2);
+      emulator.faults.failNext(10, { status: 500 });
+      const err = await provisionerFor(emulator, { retries: 1 }).forceOffline(username).catch((e: unknown) => e);
+      expect(err).to.have.property('code', 'chat_service_unavailable');
+      emulator.faults.clear();
     });
 
     it('retries a gateway page that is not JSON', async function () {

@@ -87,6 +87,48 @@ describe('Agora Chat emulator', function () {
       expectErrorBody(await call('POST', '/testorg/testapp/users', { body: tooMany }), 400, 'illegal_argument');
     });
 
+    it('bans, unbans and forces a user offline with Agora\'s paths and bodies, and shows it in its state', async function () {
+      const username = freshName();
+      const seeded = emulator.users.add(username);
+      const banned = await call('POST', `/testorg/testapp/users/${username}/deactivate`);
+      expect(banned.status).to.equal(200);
+      expect(banned.body).to.include({ action: 'Deactivate user' });
+      expect((banned.body['entities'] as Array<Record<string, unknown>>)[0]).to.include({ uuid: seeded?.uuid, username, activated: false });
+      expect(emulator.users.get(username)?.activated).to.equal(false);
+      const got = await call('GET', `/testorg/testapp/users/${username}`);
+      expect((got.body['entities'] as Array<Record<string, unknown>>)[0]).to.include({ activated: false });
+
+      const offline = await call('GET', `/testorg/testapp/users/${username}/disconnect`);
+      expect(offline.status).to.equal(200);
+      expect(offline.body).to.deep.include({ action: 'get', entities: [], data: { result: true } });
+      expect(emulator.users.disconnects).to.deep.equal([username]);
+
+      const unbanned = await call('POST', `/testorg/testapp/users/${username}/activate`);
+      expect(unbanned.status).to.equal(200);
+      expect(unbanned.body).to.include({ action: 'activate user' });
+      expect(emulator.users.get(username)?.activated).to.equal(true);
+      expect(emulator.stats.requests).to.include({
+        'POST /users/{username}/deactivate': 1, 'GET /users/{username}/disconnect': 1, 'POST /users/{username}/activate': 1,
+      });
+      const state = await fetch(`${emulator.url}/_emulator/users`).then((r) => r.json() as Promise<Record<string, unknown>>);
+      expect(state['disconnects']).to.deep.equal([username]);
+    });
+
+    it('answers 404 for those actions on an unknown user, 405 for the wrong method and 404 for unknown actions', async function () {
+      const missing = freshName('missing');
+      for (const [method, action] of [['POST', 'deactivate'], ['POST', 'activate'], ['GET', 'disconnect']] as const) {
+        expectErrorBody(await call(method, `/testorg/testapp/users/${missing}/${action}`), 404, 'service_resource_not_found');
+      }
+      const username = freshName();
+      emulator.users.add(username);
+      expectErrorBody(await call('GET', `/testorg/testapp/users/${username}/deactivate`), 405, 'unsupported_service_operation');
+      expectErrorBody(await call('POST', `/testorg/testapp/users/${username}/disconnect`), 405, 'unsupported_service_operation');
+      expectErrorBody(await call('POST', `/testorg/testapp/users/${username}/explode`), 404, 'service_resource_not_found');
+      expectErrorBody(await call('POST', `/testorg/testapp/users/${username}/deactivate`, { bearer: null }), 401, 'unauthorized');
+      expect(emulator.users.get(username)?.activated).to.equal(true);
+      expect(emulator.users.disconnects).to.deep.equal([]);
+    });
+
     it('answers Agora\'s errors for bad input', async function () {
       const username = freshName();
       emulator.users.add(username);

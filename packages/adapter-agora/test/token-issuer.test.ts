@@ -77,7 +77,7 @@ describe('AgoraTokenIssuer', function () {
         APP_CERT,
       );
       // The user privilege expires before the token: that is the earlier of the two.
-      expect(await issuer.verifyChatToken(token)).to.deep.equal({ subject: 'jill', expiresAt: (NOW_S - 10 + 300) * 1000 });
+      expect(await issuer.verifyChatToken(token)).to.deep.equal({ subject: 'jill', issuedAt: NOW_S - 10, expiresAt: (NOW_S - 10 + 300) * 1000 });
     });
 
     it('refuses a token whose user privilege has expired although the token has not', async function () {

@@ -67,7 +67,8 @@ const CONTROL_PREFIX = '/_emulator/';
 class Answered extends Error {}
 
 /**
- * Starts an in-memory emulator of the Agora Chat REST user endpoints on node:http, with Agora's
+ * Starts an in-memory emulator of the Agora Chat REST user endpoints (register, get, delete,
+ * deactivate, activate, disconnect) on node:http, with Agora's
  * paths, envelopes, error bodies, app token checks, username rules and rate limit, plus fault
  * injection (programmatic via `faults`, or HTTP under `/_emulator/`).
  * @example
@@ -109,7 +110,8 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
     if (url.pathname.startsWith(CONTROL_PREFIX)) return control(req, res, url);
 
     const segments = url.pathname.split('/').filter((s) => s !== '');
-    const route = segments.length === 4 ? '/users/{username}' : `/${segments.slice(2).join('/')}`;
+    const route = segments.length === 4 ? '/users/{username}'
+      : segments.length === 5 ? `/users/{username}/${segments[4] ?? ''}` : `/${segments.slice(2).join('/')}`;
     stats.count(`${req.method ?? 'GET'} ${route}`);
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (bearer) stats.sawToken(bearer);
@@ -141,7 +143,7 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
     const fail = (status: number, error: string, description: string): void =>
       reply(status, errorBody(error, description, startedAt));
 
-    const [org, app, resource, rawName, ...rest] = segments;
+    const [org, app, resource, rawName, action, ...rest] = segments;
     if (org !== options.orgName || app !== options.appName) {
       return fail(404, 'organization_application_not_found', `Could not find application for ${org ?? ''}/${app ?? ''} from URI: ${url.pathname}`);
     }
@@ -199,6 +201,7 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
       return fail(400, 'illegal_argument', 'This is an invalid request.');
     }
     const uri = uriOf(req);
+    if (action !== undefined) return userAction(action, username, uri);
     if (req.method === 'GET') {
       const user = users.get(username);
       if (!user) return fail(404, 'service_resource_not_found', 'Service resource not found');
@@ -210,6 +213,22 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
       return reply(200, envelope({ ...common, action: 'delete', uri }, { entities: [entity(user)] }));
     }
     return fail(405, 'unsupported_service_operation', `${req.method ?? ''} is not supported on /users/{username}`);
+
+    // POST .../deactivate and .../activate (ban, unban), GET .../disconnect (force offline).
+    function userAction(name: string, user: string, at: string): void {
+      const method = name === 'disconnect' ? 'GET' : name === 'deactivate' || name === 'activate' ? 'POST' : undefined;
+      if (method === undefined) return fail(404, 'service_resource_not_found', 'Service resource not found');
+      if (req.method !== method) return fail(405, 'unsupported_service_operation', `${req.method ?? ''} is not supported on /users/{username}/${name}`);
+      if (!users.has(user)) return fail(404, 'service_resource_not_found', 'Service resource not found');
+      const timing = { timestamp: Date.now(), duration: Date.now() - startedAt };
+      if (name === 'disconnect') {
+        users.disconnects.push(user);
+        return reply(200, { action: 'get', uri: at, entities: [], data: { result: true }, ...timing });
+      }
+      const updated = users.setActivated(user, name === 'activate');
+      if (name === 'activate') return reply(200, { action: 'activate user', ...timing });
+      return reply(200, { action: 'Deactivate user', entities: updated ? [entity(updated)] : [], ...timing });
+    }
   }
 
   function createBatch(
@@ -268,7 +287,7 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
     };
     try {
       if (path === '/users' && req.method === 'GET') {
-        return send(res, 200, { users: users.list().map(entity) });
+        return send(res, 200, { users: users.list().map(entity), disconnects: users.disconnects });
       }
       if (path === '/users' && req.method === 'POST') {
         const { username, password } = await json();

@@ -7,6 +7,7 @@ export interface EmulatedUser {
   readonly password: string | undefined;
   readonly created: number;
   readonly modified: number;
+  /** false while banned (deactivated). */
   readonly activated: boolean;
 }
 
@@ -43,6 +44,21 @@ export class EmulatorUsers {
     return user;
   }
 
+  /**
+   * Bans or unbans a user (Agora's deactivate / activate).
+   * @returns the updated user, or undefined when there is none
+   */
+  setActivated(username: string, activated: boolean): EmulatedUser | undefined {
+    const user = this.byName.get(username);
+    if (!user) return undefined;
+    const updated = { ...user, activated, modified: Date.now() };
+    this.byName.set(username, updated);
+    return updated;
+  }
+
+  /** Usernames whose sessions were ended (Agora's disconnect), in call order. */
+  readonly disconnects: string[] = [];
+
   /** @returns the removed user, or undefined when there was none */
   delete(username: string): EmulatedUser | undefined {
     const user = this.byName.get(username);
@@ -52,5 +68,6 @@ export class EmulatorUsers {
 
   clear(): void {
     this.byName.clear();
+    this.disconnects.length = 0;
   }
 }
