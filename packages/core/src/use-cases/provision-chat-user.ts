@@ -4,9 +4,9 @@ import type { UserRepository } from '../ports/user-repository.js';
 import type { ChatAccountSaga } from './chat-account-saga.js';
 import { principalOf, type Principal } from './principal.js';
 
-export interface ProvisionChatUserInput {
+export interface ProvisionChatUserCommand {
   /** The embedding backend's own identifier of an already authenticated user. */
-  readonly userAccount: string;
+  readonly account: string;
 }
 
 /**
@@ -16,8 +16,8 @@ export interface ProvisionChatUserInput {
 export class ProvisionChatUser {
   constructor(private readonly deps: { users: UserRepository; saga: ChatAccountSaga }) {}
 
-  async execute(input: ProvisionChatUserInput): Promise<Principal> {
-    const account = parseAccount(input.userAccount);
+  async execute(input: ProvisionChatUserCommand): Promise<Principal> {
+    const account = parseAccount(input.account);
     const existing = await this.deps.users.findByAccountKey(account.accountKey);
     if (existing?.status === 'active') return principalOf(existing);
     if (existing) return principalOf(await this.deps.saga.resume(existing));
