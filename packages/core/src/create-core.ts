@@ -16,6 +16,7 @@ import { AdministerAccounts } from './use-cases/administer-accounts.js';
 import { ChangePassword } from './use-cases/change-password.js';
 import { ChatAccountSaga } from './use-cases/chat-account-saga.js';
 import { DeleteAccount } from './use-cases/delete-account.js';
+import { FindActiveUser } from './use-cases/find-active-user.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
 import { LoginUser } from './use-cases/login-user.js';
@@ -69,14 +70,15 @@ export interface Core {
   readonly accountDeletion: AccountDeletion;
   /** Operators' list, show, disable, enable, revoke and delete. */
   readonly administerAccounts: AdministerAccounts;
+  readonly findActiveUser: FindActiveUser;
 }
 
 /**
  * The embedding API: pass your adapters, get the use cases.
  * @example
  * const core = createCore({ users: new KnexUserRepository(knex), chatProvisioner, tokens });
- * const principal = await core.provisionChatUser.execute({ userAccount: req.user.id });
- * const { accessToken } = await core.issueChatToken.execute(principal);
+ * const principal = await core.provisionChatUser.execute({ account: req.user.id });
+ * const { token, expireTimestamp } = await core.issueChatToken.execute(principal);
  */
 export function createCore(deps: CoreDeps): Core {
   const clock = deps.clock ?? new SystemClock();
@@ -85,12 +87,13 @@ export function createCore(deps: CoreDeps): Core {
   const logger = deps.logger ? { logger: deps.logger } : {};
   const passwordMinLength = deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH;
   const loginThrottle = deps.loginThrottle ?? new InMemoryLoginThrottle();
+  const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
   const saga = new ChatAccountSaga({
     users,
     chatProvisioner,
     chatUsernamePolicy: deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy(),
     clock,
-    leaseSeconds: deps.registrationLeaseSeconds ?? 60,
+    leaseSeconds,
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
   });
@@ -100,7 +103,7 @@ export function createCore(deps: CoreDeps): Core {
   const revokeTokens = new RevokeTokens({ users, verifyChatToken, chatProvisioner, clock, ...logger });
   const accountDeletion = new AccountDeletion({ users, chatProvisioner, clock, ...logger });
   return {
-    provisionChatUser: new ProvisionChatUser({ users, saga, clock }),
+    provisionChatUser: new ProvisionChatUser({ users, saga, clock, leaseSeconds }),
     issueChatToken,
     issueRtcToken: new IssueRtcToken({ tokens }),
     verifyChatToken,
@@ -119,5 +122,6 @@ export function createCore(deps: CoreDeps): Core {
     administerAccounts: new AdministerAccounts({
       users, chatProvisioner, verifyChatToken, revokeTokens, deletion: accountDeletion, clock, ...logger,
     }),
+    findActiveUser: new FindActiveUser({ users, clock }),
   };
 }

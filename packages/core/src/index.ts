@@ -33,4 +33,5 @@ export * from './use-cases/revoke-tokens.js';
 export * from './use-cases/account-deletion.js';
 export * from './use-cases/delete-account.js';
 export * from './use-cases/administer-accounts.js';
+export * from './use-cases/find-active-user.js';
 export * from './create-core.js';

@@ -7,9 +7,9 @@ const PASSWORD = 'password1';
 async function withUser(rig: TestCore = aTestCore(), account = 'jack') {
   // Mid-second, so that "the same second" below is a real window.
   rig.clock.set(Date.UTC(2026, 0, 1, 12, 0, 0) + 400);
-  await rig.core.registerUser.execute({ userAccount: account, userPassword: PASSWORD });
-  const login = await rig.core.loginUser.execute({ userAccount: account, userPassword: PASSWORD });
-  return { ...rig, bearer: login.accessToken, row: () => rig.users.all().find((u) => u.accountKey === account) };
+  await rig.core.registerUser.execute({ account, password: PASSWORD });
+  const login = await rig.core.loginUser.execute({ account, password: PASSWORD });
+  return { ...rig, bearer: login.chatToken.token, row: () => rig.users.all().find((u) => u.accountKey === account) };
 }
 
 /** A second server instance on the same database: its own principal cache, same repository and chat service. */
@@ -24,15 +24,15 @@ describe('ChangePassword', function () {
     const changed = await core.changePassword.execute({ chatToken: bearer, currentPassword: PASSWORD, newPassword: 'password2' });
     const second = Math.floor(clock.now() / 1000);
     expect(row()?.tokensNotBefore).to.equal(second + 1);
-    expect(tokens.decode(changed.accessToken).iat).to.equal(second + 1);
-    expect(changed.expireTimestamp).to.equal((second + 1 + 86400) * 1000);
-    expect(changed).to.include({ chatUserName: 'jack', agoraUid: String(row()?.agoraUid) });
-    expect((await core.verifyChatToken.execute(changed.accessToken)).accountKey).to.equal('jack');
+    expect(tokens.decode(changed.chatToken.token).iat).to.equal(second + 1);
+    expect(changed.chatToken.expireTimestamp).to.equal((second + 1 + 86400) * 1000);
+    expect(changed.principal).to.include({ chatUsername: 'jack', agoraUid: row()?.agoraUid });
+    expect((await core.verifyChatToken.execute(changed.chatToken.token)).accountKey).to.equal('jack');
     await expectCode(core.verifyChatToken.execute(bearer), 'unauthenticated');
-    await expectCode(core.renewToken.execute(bearer), 'unauthenticated');
-    await expectCode(core.loginUser.execute({ userAccount: 'jack', userPassword: PASSWORD }), 'invalid_credentials');
-    const login = await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password2' });
-    expect((await core.verifyChatToken.execute(login.accessToken)).accountKey).to.equal('jack');
+    await expectCode(core.renewToken.execute({ chatToken: bearer }), 'unauthenticated');
+    await expectCode(core.loginUser.execute({ account: 'jack', password: PASSWORD }), 'invalid_credentials');
+    const login = await core.loginUser.execute({ account: 'jack', password: 'password2' });
+    expect((await core.verifyChatToken.execute(login.chatToken.token)).accountKey).to.equal('jack');
   });
 
   it('ends the chat sessions, and still succeeds when the chat service cannot', async function () {
@@ -40,8 +40,8 @@ describe('ChangePassword', function () {
     const first = await core.changePassword.execute({ chatToken: bearer, currentPassword: PASSWORD, newPassword: 'password2' });
     expect(chat.disconnects).to.deep.equal(['jack']);
     chat.failNext('forceOffline');
-    await core.changePassword.execute({ chatToken: first.accessToken, currentPassword: 'password2', newPassword: 'password3' });
-    await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password3' });
+    await core.changePassword.execute({ chatToken: first.chatToken.token, currentPassword: 'password2', newPassword: 'password3' });
+    await core.loginUser.execute({ account: 'jack', password: 'password3' });
   });
 
   it('counts a wrong current password as a failed login', async function () {
@@ -50,13 +50,13 @@ describe('ChangePassword', function () {
       await expectCode(core.changePassword.execute({ chatToken: bearer, currentPassword: 'wrong-one', newPassword: 'password2' }), 'invalid_credentials');
     }
     await expectCode(core.changePassword.execute({ chatToken: bearer, currentPassword: PASSWORD, newPassword: 'password2' }), 'too_many_attempts');
-    await expectCode(core.loginUser.execute({ userAccount: 'jack', userPassword: PASSWORD }), 'too_many_attempts');
+    await expectCode(core.loginUser.execute({ account: 'jack', password: PASSWORD }), 'too_many_attempts');
   });
 
   it('applies the registration rules to the new password and changes nothing on bad input', async function () {
     const { core, bearer, row } = await withUser();
     const hash = row()?.passwordHash;
-    for (const newPassword of ['short', '', 42, undefined, 'x'.repeat(1025)]) {
+    for (const newPassword of ['short', '', 'x'.repeat(1025)]) {
       const err = await expectCode(core.changePassword.execute({ chatToken: bearer, currentPassword: PASSWORD, newPassword }), 'invalid_request');
       expect(err).to.have.property('field', 'newPassword');
     }
@@ -77,14 +77,14 @@ describe('ChangePassword', function () {
 describe('RevokeTokens (log out everywhere)', function () {
   it('revokes every token issued so far, forces the chat user offline, and a login in the same second works', async function () {
     const { core, clock, chat, bearer } = await withUser();
-    const rtc = await core.issueRtcToken.execute({ principal: await core.verifyChatToken.execute(bearer), channelName: 'room' });
-    await core.revokeTokens.execute(bearer);
+    const rtc = await core.issueRtcToken.execute({ principal: await core.verifyChatToken.execute(bearer), channelName: 'room', role: 'subscriber' });
+    await core.revokeTokens.execute({ chatToken: bearer });
     expect(chat.disconnects).to.deep.equal(['jack']);
-    for (const token of [bearer, rtc.accessToken]) await expectCode(core.verifyChatToken.execute(token), 'unauthenticated');
+    for (const token of [bearer, rtc.token]) await expectCode(core.verifyChatToken.execute(token), 'unauthenticated');
     clock.advance(100);
-    const again = await core.loginUser.execute({ userAccount: 'jack', userPassword: PASSWORD });
-    expect((await core.verifyChatToken.execute(again.accessToken)).accountKey).to.equal('jack');
-    await expectCode(core.revokeTokens.execute(bearer), 'unauthenticated');
+    const again = await core.loginUser.execute({ account: 'jack', password: PASSWORD });
+    expect((await core.verifyChatToken.execute(again.chatToken.token)).accountKey).to.equal('jack');
+    await expectCode(core.revokeTokens.execute({ chatToken: bearer }), 'unauthenticated');
   });
 });
 
@@ -95,19 +95,19 @@ describe('Revocation across instances', function () {
     const b = secondInstance(rig);
     const principalOnB = await b.verifyChatToken.execute(bearer);
     clock.advance(2000);
-    await a.revokeTokens.execute(bearer);
+    await a.revokeTokens.execute({ chatToken: bearer });
     await expectCode(a.verifyChatToken.execute(bearer), 'unauthenticated');
 
     clock.advance(1000);
     // Within the cache lifetime B still serves the bearer; the token it mints is dated when B last knew.
-    const minted = await b.issueRtcToken.execute({ principal: await b.verifyChatToken.execute(bearer), channelName: 'room' });
-    expect(rig.tokens.decode(minted.accessToken).iat).to.equal(Math.floor(principalOnB.knownAt / 1000));
+    const minted = await b.issueRtcToken.execute({ principal: await b.verifyChatToken.execute(bearer), channelName: 'room', role: 'subscriber' });
+    expect(rig.tokens.decode(minted.token).iat).to.equal(Math.floor(principalOnB.knownAt / 1000));
     // A renewal reads afresh and is refused at once.
-    await expectCode(b.renewToken.execute(bearer), 'unauthenticated');
+    await expectCode(b.renewToken.execute({ chatToken: bearer }), 'unauthenticated');
 
     clock.advance(60_000);
     await expectCode(b.verifyChatToken.execute(bearer), 'unauthenticated');
-    await expectCode(b.verifyChatToken.execute(minted.accessToken), 'unauthenticated');
+    await expectCode(b.verifyChatToken.execute(minted.token), 'unauthenticated');
   });
 
   it('another instance accepts the fresh token of a password change and what it mints from it', async function () {
@@ -115,10 +115,10 @@ describe('Revocation across instances', function () {
     const b = secondInstance(rig);
     await b.verifyChatToken.execute(rig.bearer);
     const changed = await rig.core.changePassword.execute({ chatToken: rig.bearer, currentPassword: PASSWORD, newPassword: 'password2' });
-    const minted = await b.issueRtcToken.execute({ principal: await b.verifyChatToken.execute(changed.accessToken), channelName: 'room' });
+    const minted = await b.issueRtcToken.execute({ principal: await b.verifyChatToken.execute(changed.chatToken.token), channelName: 'room', role: 'subscriber' });
     rig.clock.advance(61_000);
     await expectCode(b.verifyChatToken.execute(rig.bearer), 'unauthenticated');
-    for (const token of [changed.accessToken, minted.accessToken]) {
+    for (const token of [changed.chatToken.token, minted.token]) {
       expect((await b.verifyChatToken.execute(token)).accountKey).to.equal('jack');
     }
   });
@@ -132,7 +132,7 @@ describe('DeleteAccount', function () {
     expect(chat.disconnects).to.deep.equal(['jack']);
     expect(users.all()).to.have.length(0);
     await expectCode(core.verifyChatToken.execute(bearer), 'unauthenticated');
-    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password9' });
+    await core.registerUser.execute({ account: 'jack', password: 'password9' });
     expect(chat.users.has('jack')).to.equal(true);
   });
 
@@ -152,8 +152,8 @@ describe('DeleteAccount', function () {
       expect(users.all()[0]?.status).to.equal('deleting');
       expect(chat.users.has('jack')).to.equal(true);
       await expectCode(core.verifyChatToken.execute(bearer), 'unauthenticated');
-      await expectCode(core.loginUser.execute({ userAccount: 'jack', userPassword: PASSWORD }), 'invalid_credentials');
-      await expectCode(core.registerUser.execute({ userAccount: 'jack', userPassword: PASSWORD }), 'account_exists');
+      await expectCode(core.loginUser.execute({ account: 'jack', password: PASSWORD }), 'invalid_credentials');
+      await expectCode(core.registerUser.execute({ account: 'jack', password: PASSWORD }), 'account_exists');
       await core.deleteAccount.execute({ chatToken: bearer, password: PASSWORD });
       expect(users.all()).to.have.length(0);
       expect(chat.users.has('jack')).to.equal(false);
@@ -192,14 +192,14 @@ describe('AdministerAccounts', function () {
     expect(chat.deactivated.has('jack')).to.equal(true);
     expect(chat.disconnects).to.deep.equal(['jack']);
     await expectCode(core.verifyChatToken.execute(bearer), 'unauthenticated');
-    await expectCode(core.loginUser.execute({ userAccount: 'jack', userPassword: PASSWORD }), 'forbidden');
-    await expectCode(core.provisionChatUser.execute({ userAccount: 'jack' }), 'forbidden');
+    await expectCode(core.loginUser.execute({ account: 'jack', password: PASSWORD }), 'forbidden');
+    await expectCode(core.provisionChatUser.execute({ account: 'jack' }), 'forbidden');
 
     expect((await core.administerAccounts.enable('jack')).status).to.equal('active');
     expect(chat.deactivated.has('jack')).to.equal(false);
     await expectCode(core.verifyChatToken.execute(bearer), 'unauthenticated');
-    const login = await core.loginUser.execute({ userAccount: 'jack', userPassword: PASSWORD });
-    expect((await core.verifyChatToken.execute(login.accessToken)).accountKey).to.equal('jack');
+    const login = await core.loginUser.execute({ account: 'jack', password: PASSWORD });
+    expect((await core.verifyChatToken.execute(login.chatToken.token)).accountKey).to.equal('jack');
   });
 
   it('disables locally even when the chat service is down, and a second run catches the chat service up', async function () {
@@ -222,7 +222,7 @@ describe('AdministerAccounts', function () {
 
   it('revokes, shows, lists by status and deletes; unknown accounts are account_not_found', async function () {
     const rig = await withUser();
-    await rig.core.registerUser.execute({ userAccount: 'Amy', userPassword: PASSWORD });
+    await rig.core.registerUser.execute({ account: 'Amy', password: PASSWORD });
     const { core, bearer, clock } = rig;
     const revoked = await core.administerAccounts.revoke('jack');
     expect(revoked.tokensNotBefore).to.equal(Math.floor(clock.now() / 1000) + 1);
@@ -243,7 +243,7 @@ describe('AdministerAccounts', function () {
   it('deletes an abandoned registration but not one in flight', async function () {
     const { core, chat, users, leaseSeconds } = aTestCore();
     chat.failNextCreate();
-    await expectCode(core.registerUser.execute({ userAccount: 'amy', userPassword: PASSWORD }), 'chat_service_unavailable');
+    await expectCode(core.registerUser.execute({ account: 'amy', password: PASSWORD }), 'chat_service_unavailable');
     await core.administerAccounts.delete('amy');
     expect(users.all()).to.have.length(0);
 

@@ -42,7 +42,7 @@ export class AdministerAccounts {
   }
 
   /** @throws AccountNotFoundError */
-  async show(account: unknown): Promise<UserRecord> {
+  async show(account: string): Promise<UserRecord> {
     return this.find(account);
   }
 
@@ -52,7 +52,7 @@ export class AdministerAccounts {
    * @throws AccountNotFoundError, AccountStateError (pending or being deleted), ChatServiceUnavailableError
    *   (disabled here, but the chat service was not updated: run it again)
    */
-  async disable(account: unknown): Promise<UserRecord> {
+  async disable(account: string): Promise<UserRecord> {
     const user = await this.find(account);
     if (user.status !== 'active' && user.status !== 'disabled') throw notChangeable(user);
     const now = this.deps.clock.now();
@@ -72,7 +72,7 @@ export class AdministerAccounts {
    * Reactivates the chat user, then the account (tokens revoked by the disable stay revoked).
    * @throws AccountNotFoundError, AccountStateError, ChatServiceUnavailableError (nothing changed)
    */
-  async enable(account: unknown): Promise<UserRecord> {
+  async enable(account: string): Promise<UserRecord> {
     const user = await this.find(account);
     if (user.status !== 'active' && user.status !== 'disabled') throw notChangeable(user);
     await this.atChatService(user, 'the account stays disabled', (chat) => chat.activateUser(user.chatUsername));
@@ -84,7 +84,7 @@ export class AdministerAccounts {
   }
 
   /** Logs the account out everywhere. @throws AccountNotFoundError */
-  async revoke(account: unknown): Promise<UserRecord> {
+  async revoke(account: string): Promise<UserRecord> {
     const user = await this.find(account);
     const revoked = await this.deps.revokeTokens.revoke(user);
     if (!revoked) throw new AccountNotFoundError(user.account);
@@ -96,14 +96,14 @@ export class AdministerAccounts {
    * @throws AccountNotFoundError, ChatServiceUnavailableError (the account stays `deleting`; run it
    *   again or let the server finish it)
    */
-  async delete(account: unknown): Promise<void> {
+  async delete(account: string): Promise<void> {
     const user = await this.find(account);
     this.deps.verifyChatToken.forget(user);
     await this.deps.deletion.delete(user);
   }
 
-  private async find(account: unknown): Promise<UserRecord> {
-    const parsed = parseAccount(account, 'account');
+  private async find(account: string): Promise<UserRecord> {
+    const parsed = parseAccount(account);
     const user = await this.deps.users.findByAccountKey(parsed.accountKey);
     if (!user) throw new AccountNotFoundError(parsed.account);
     return user;

@@ -4,25 +4,27 @@ import type { ChatProvisioner } from '../ports/chat-provisioner.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
+import type { IssuedToken } from '../ports/token-issuer.js';
 import type { UserRepository } from '../ports/user-repository.js';
 import { endChatSessions } from './chat-sessions.js';
-import type { ChatTokenOutput, IssueChatToken } from './issue-chat-token.js';
+import type { IssueChatToken } from './issue-chat-token.js';
 import type { PasswordCheck } from './password-check.js';
 import { principalOf, revocationBoundaryAt, type Principal } from './principal.js';
 import type { VerifyChatToken } from './verify-chat-token.js';
 
-export interface ChangePasswordInput {
+export interface ChangePasswordCommand {
   /** The bearer chat token. */
-  readonly chatToken: unknown;
-  readonly currentPassword: unknown;
-  readonly newPassword: unknown;
+  readonly chatToken: string;
+  readonly currentPassword: string;
+  readonly newPassword: string;
   /** The client's address, throttled alongside the account. */
   readonly clientAddress?: string;
 }
 
-export interface ChangePasswordOutput extends ChatTokenOutput {
-  readonly agoraUid: string;
+export interface PasswordChanged {
   readonly principal: Principal;
+  /** Valid although issued in the second of the revocation (see {@link revocationBoundaryAt}). */
+  readonly chatToken: IssuedToken;
 }
 
 export interface ChangePasswordDeps {
@@ -41,15 +43,15 @@ export interface ChangePasswordDeps {
  * Replaces the password of the bearer's user, revokes every chat token issued to it so far, ends its
  * chat sessions and returns a fresh chat token (dated at the revocation boundary, so it is valid).
  * A wrong current password counts as a failed login.
- * @throws UnauthenticatedError, InvalidRequestError, InvalidCredentialsError, TooManyAttemptsError, ServerBusyError
+ * @throws UnauthenticatedError, InvalidRequestError (field `password` or `newPassword`), InvalidCredentialsError, TooManyAttemptsError, ServerBusyError
  */
 export class ChangePassword {
   constructor(private readonly deps: ChangePasswordDeps) {}
 
-  async execute(input: ChangePasswordInput): Promise<ChangePasswordOutput> {
+  async execute(input: ChangePasswordCommand): Promise<PasswordChanged> {
     const { users, verifyChatToken, passwordHasher, clock } = this.deps;
     const user = await verifyChatToken.activeOwnerOf(input.chatToken);
-    const current = parsePresentedPassword(input.currentPassword, 'userPassword');
+    const current = parsePresentedPassword(input.currentPassword, 'password');
     const next = parseNewPassword(input.newPassword, this.deps.passwordMinLength, 'newPassword');
     await this.deps.passwordCheck.verify(user, current, input.clientAddress);
     const passwordHash = await passwordHasher.hash(next);
@@ -64,7 +66,6 @@ export class ChangePassword {
     await endChatSessions(this.deps.chatProvisioner, changed, this.deps.logger);
 
     const principal = principalOf(changed, now);
-    const token = await this.deps.issueChatToken.execute(principal);
-    return { ...token, agoraUid: String(principal.agoraUid), principal };
+    return { principal, chatToken: await this.deps.issueChatToken.execute(principal) };
   }
 }

@@ -1,5 +1,17 @@
-import type { ChatTokenOutput, IssueChatToken } from './issue-chat-token.js';
+import type { IssuedToken } from '../ports/token-issuer.js';
+import type { IssueChatToken } from './issue-chat-token.js';
+import type { Principal } from './principal.js';
 import type { VerifyChatToken } from './verify-chat-token.js';
+
+export interface RenewTokenCommand {
+  /** A chat user token this server issued, still valid. */
+  readonly chatToken: string;
+}
+
+export interface RenewedToken {
+  readonly principal: Principal;
+  readonly chatToken: IssuedToken;
+}
 
 /**
  * A fresh chat user token for the holder of a valid one.
@@ -8,9 +20,9 @@ import type { VerifyChatToken } from './verify-chat-token.js';
 export class RenewToken {
   constructor(private readonly deps: { verifyChatToken: VerifyChatToken; issueChatToken: IssueChatToken }) {}
 
-  async execute(bearer: unknown): Promise<ChatTokenOutput> {
+  async execute(command: RenewTokenCommand): Promise<RenewedToken> {
     // Read afresh: the renewed token is dated now, and a revocation made on another instance is seen at once.
-    const principal = await this.deps.verifyChatToken.execute(bearer, { fresh: true });
-    return this.deps.issueChatToken.execute(principal);
+    const principal = await this.deps.verifyChatToken.execute(command.chatToken, { fresh: true });
+    return { principal, chatToken: await this.deps.issueChatToken.execute(principal) };
   }
 }

@@ -22,8 +22,8 @@ export interface RevokeTokensDeps {
 export class RevokeTokens {
   constructor(private readonly deps: RevokeTokensDeps) {}
 
-  async execute(chatToken: unknown): Promise<void> {
-    await this.revoke(await this.deps.verifyChatToken.activeOwnerOf(chatToken));
+  async execute(command: { readonly chatToken: string }): Promise<void> {
+    await this.revoke(await this.deps.verifyChatToken.activeOwnerOf(command.chatToken));
   }
 
   /** Revokes the tokens of `user` whatever its state. @returns the updated row, or undefined when it is gone */
