@@ -164,6 +164,7 @@ describe('DeleteAccount', function () {
     const { core, chat, users, bearer } = await withUser();
     chat.failNext('delete', 2);
     await expectCode(core.deleteAccount.execute({ chatToken: bearer, password: PASSWORD }), 'chat_service_unavailable');
+    expect(await core.accountDeletion.finishPending({ olderThanMs: 1000 })).to.deep.equal({ finished: 0, failed: 0 });
     expect(await core.accountDeletion.finishPending()).to.deep.equal({ finished: 0, failed: 1 });
     expect(users.all()[0]?.status).to.equal('deleting');
     expect(await core.accountDeletion.finishPending()).to.deep.equal({ finished: 1, failed: 0 });

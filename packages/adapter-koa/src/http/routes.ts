@@ -9,7 +9,10 @@ import { djangoRoutes, ok } from './profiles/django/routes.js';
 import { requestIdMiddleware } from './request-id.js';
 
 /** The use cases the HTTP API calls (a whole {@link Core} fits). */
-export type HttpCore = Pick<Core, 'registerUser' | 'loginUser' | 'verifyChatToken' | 'issueRtcToken' | 'renewToken' | 'findActiveUser'>;
+export type HttpCore = Pick<
+  Core,
+  'registerUser' | 'loginUser' | 'verifyChatToken' | 'issueRtcToken' | 'renewToken' | 'findActiveUser' | 'changePassword' | 'revokeTokens' | 'deleteAccount'
+>;
 
 export type TokenAuth = 'bearer' | 'legacy';
 

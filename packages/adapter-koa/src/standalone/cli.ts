@@ -3,9 +3,10 @@ import { ConfigError, readEnvironment } from './config.js';
 import { EXIT, UsageError, type Command } from './commands/command.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
+import { usersCommand } from './commands/users.js';
 
 /** Every command group; a new one is a module plus a line here. */
-const COMMANDS: readonly Command[] = [serveCommand, migrateCommand];
+const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, usersCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

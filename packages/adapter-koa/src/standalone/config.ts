@@ -32,6 +32,11 @@ export interface ServerConfig {
   readonly trustProxy: boolean;
   /** SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may take to finish on SIGTERM. */
   readonly shutdownTimeoutSeconds: number;
+  /**
+   * PRINCIPAL_CACHE_SECONDS: how long a verified bearer's user is trusted without a database read;
+   * also how long another instance may accept a bearer after a revocation. 0 turns the cache off.
+   */
+  readonly principalCacheSeconds: number;
   readonly nodeEnv: string;
   /** Things worth a warning at start-up (http:// Agora URL, legacy token auth, ...). */
   readonly warnings: readonly string[];
@@ -107,11 +112,16 @@ export function loadConfig(env: Env): ServerConfig {
   const loginFailureWindowSeconds = integer(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 7 * 86_400, problems);
   const trustProxy = boolean(env, 'TRUST_PROXY', false, problems);
   const shutdownTimeoutSeconds = integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600, problems);
+  const principalCacheSeconds = integer(env, 'PRINCIPAL_CACHE_SECONDS', 60, 0, 300, problems);
+  // Tokens minted from a cached user are dated when it was read: they must not be born (nearly) expired.
+  if (principalCacheSeconds * 2 > tokenExpireSeconds) {
+    problems.push(`PRINCIPAL_CACHE_SECONDS (${principalCacheSeconds}) must be at most half of AGORA_TOKEN_EXPIRE_SECONDS (${tokenExpireSeconds}).`);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, databaseUrl, agora, tokenExpireSeconds, chatTokenSubject, tokenAuth, corsOrigins, logLevel,
-    passwordMinLength, loginMaxFailures, loginFailureWindowSeconds, trustProxy, shutdownTimeoutSeconds, nodeEnv, warnings,
+    passwordMinLength, loginMaxFailures, loginFailureWindowSeconds, trustProxy, shutdownTimeoutSeconds, principalCacheSeconds, nodeEnv, warnings,
   };
 }
 

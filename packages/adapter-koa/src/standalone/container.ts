@@ -106,6 +106,7 @@ export function createContainer(inputs: ContainerInputs): Container {
         createCore({
           users, chatProvisioner, tokens, passwordHasher, clock, loginThrottle, chatUsernamePolicy, logger,
           passwordMinLength: cfg.passwordMinLength,
+          principalCache: { maxEntries: cfg.principalCacheSeconds === 0 ? 0 : 10_000, ttlSeconds: cfg.principalCacheSeconds },
         }),
       [UserRepository, ChatProvisioner, TokenIssuer, PasswordHasher, Clock, LoginThrottle, ChatUsernamePolicy, Logger, TYPES.Config],
     );

@@ -32,6 +32,8 @@ export interface ServerOverrides {
   readonly databaseSchema?: string;
   /** Default: `config.shutdownTimeoutSeconds`. */
   readonly shutdownTimeoutMs?: number;
+  /** How often unfinished account deletions are retried, and how old they must be. Default: 60 s. */
+  readonly deletionRetryMs?: number;
 }
 
 /** A composed server: listen, then close (graceful). */
@@ -89,7 +91,10 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
       ...(overrides.provisioner ? { provisioner: overrides.provisioner } : {}),
     });
     const parts = resolveComposition(container);
-    return assemble(config, parts, knex, emulator, logger, overrides.shutdownTimeoutMs ?? config.shutdownTimeoutSeconds * 1000);
+    return assemble(config, parts, knex, emulator, logger, {
+      shutdownTimeoutMs: overrides.shutdownTimeoutMs ?? config.shutdownTimeoutSeconds * 1000,
+      deletionRetryMs: overrides.deletionRetryMs ?? DELETION_RETRY_MS,
+    });
   } catch (err) {
     await knex?.destroy().catch(() => undefined);
     await emulator?.close().catch(() => undefined);
@@ -121,10 +126,15 @@ export function createLogger(config: Pick<ServerConfig, 'logLevel'>): PinoLogger
   });
 }
 
+const DELETION_RETRY_MS = 60_000;
+
 function assemble(
-  config: ServerConfig, parts: Composition, knex: Knex, emulator: AgoraEmulator | undefined, logger: PinoLogger, shutdownTimeoutMs: number,
+  config: ServerConfig, parts: Composition, knex: Knex, emulator: AgoraEmulator | undefined, logger: PinoLogger,
+  timing: { shutdownTimeoutMs: number; deletionRetryMs: number },
 ): ChatAppServer {
+  const { shutdownTimeoutMs } = timing;
   const handle = parts.app.callback();
+  const deletions = retryDeletions(parts, logger, timing.deletionRetryMs);
   // Handlers still running, also those whose client hung up: the database must outlive them all.
   let inFlight = 0;
   let drained: (() => void) | undefined;
@@ -161,6 +171,7 @@ function assemble(
     });
 
   const shutdown = async (): Promise<void> => {
+    await deletions.stop();
     // One deadline for both waits: connections closing, then handlers whose clients hung up.
     const deadlineAt = Date.now() + shutdownTimeoutMs;
     if (httpServer.listening) {
@@ -193,5 +204,31 @@ function assemble(
   return {
     ...parts, config, logger, knex, emulator, httpServer, listen,
     close: () => (closing ??= shutdown()),
+  };
+}
+
+/**
+ * Finishes account deletions that the chat service interrupted, every `intervalMs`, once they are
+ * that old (a request may still be retrying a younger one). One run at a time; every instance may run
+ * it, the saga's steps are idempotent.
+ */
+function retryDeletions(parts: Composition, logger: PinoLogger, intervalMs: number): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= parts.core.accountDeletion.finishPending({ olderThanMs: intervalMs }).then(
+      ({ finished, failed }) => {
+        if (finished > 0 || failed > 0) logger.info({ finished, failed }, 'retried unfinished account deletions');
+      },
+      (err: unknown) => logger.warn({ err }, 'could not look for unfinished account deletions'),
+    ).finally(() => {
+      running = undefined;
+    });
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
   };
 }

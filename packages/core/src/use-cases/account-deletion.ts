@@ -76,9 +76,14 @@ export class AccountDeletion {
     await users.deleteDeleting(user.accountKey);
   }
 
-  /** Finishes deletions left unfinished by earlier failures (a periodic job). */
-  async finishPending(limit = 100): Promise<{ finished: number; failed: number }> {
-    const rows = await this.deps.users.list({ status: 'deleting', limit });
+  /**
+   * Finishes deletions left unfinished by earlier failures (a periodic job). Rows changed within the
+   * last `olderThanMs` are left to the request that may still be working on them.
+   */
+  async finishPending(options: { limit?: number; olderThanMs?: number } = {}): Promise<{ finished: number; failed: number }> {
+    const before = this.deps.clock.now() - (options.olderThanMs ?? 0);
+    const rows = (await this.deps.users.list({ status: 'deleting', limit: options.limit ?? 100 }))
+      .filter((row) => row.updatedAt.getTime() <= before);
     let finished = 0;
     for (const row of rows) {
       try {

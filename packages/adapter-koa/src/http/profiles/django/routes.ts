@@ -1,4 +1,4 @@
-import { InvalidRequestError, type RtcRole } from '@chat-app-server/core';
+import { InvalidRequestError, type IssuedToken, type Principal, type RtcRole } from '@chat-app-server/core';
 import type { Router } from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { requiredBearer, tokenCaller } from '../../authenticate.js';
@@ -31,12 +31,7 @@ export function djangoRoutes(router: Router, core: HttpCore, settings: ProfileSe
       password: stringField(body, 'userPassword'),
       clientAddress: ctx.ip,
     });
-    ok(ctx, {
-      accessToken: chatToken.token,
-      expireTimestamp: chatToken.expireTimestamp,
-      chatUserName: principal.chatUsername,
-      agoraUid: String(principal.agoraUid),
-    });
+    ok(ctx, loggedIn(principal, chatToken));
   };
 
   const token: Middleware = async (ctx) => {
@@ -60,12 +55,50 @@ export function djangoRoutes(router: Router, core: HttpCore, settings: ProfileSe
     ok(ctx, { accessToken: chatToken.token, expireTimestamp: chatToken.expireTimestamp, chatUserName: principal.chatUsername });
   };
 
+  // Account lifecycle: every bearer issued before is revoked by a password change, a logout and a deletion.
+  const changePassword: Middleware = async (ctx) => {
+    const chatToken = requiredBearer(ctx);
+    const body = await readJsonObject(ctx, limit);
+    const changed = await core.changePassword.execute({
+      chatToken,
+      currentPassword: stringField(body, 'userPassword'),
+      newPassword: stringField(body, 'newPassword'),
+      clientAddress: ctx.ip,
+    });
+    ok(ctx, loggedIn(changed.principal, changed.chatToken));
+  };
+
+  const logout: Middleware = async (ctx) => {
+    await core.revokeTokens.execute({ chatToken: requiredBearer(ctx) });
+    ok(ctx, {});
+  };
+
+  const deleteAccount: Middleware = async (ctx) => {
+    const chatToken = requiredBearer(ctx);
+    const body = await readJsonObject(ctx, limit);
+    await core.deleteAccount.execute({ chatToken, password: stringField(body, 'userPassword'), clientAddress: ctx.ip });
+    ok(ctx, {});
+  };
+
   router.post('/app/user/register', ...guard, register);
   router.post('/app/chat/user/register', ...guard, register);
   router.post('/app/user/login', ...guard, login);
   router.post('/app/chat/user/login', ...guard, login);
   router.get('/token', ...guard, token);
   router.post('/app/user/token/renew', ...guard, renew);
+  router.post('/app/user/password', ...guard, changePassword);
+  router.post('/app/user/logout', ...guard, logout);
+  router.delete('/app/user', ...guard, deleteAccount);
+}
+
+/** What login answers, and a password change too. */
+function loggedIn(principal: Principal, chatToken: IssuedToken): Record<string, unknown> {
+  return {
+    accessToken: chatToken.token,
+    expireTimestamp: chatToken.expireTimestamp,
+    chatUserName: principal.chatUsername,
+    agoraUid: String(principal.agoraUid),
+  };
 }
 
 /** A success in the Django profile: `{code: 200, ...}`, never cached (it carries tokens). */
