@@ -1,24 +1,18 @@
-import { isDomainError, type DomainError } from '@chat-app-server/core';
+import { isDomainError } from '@chat-app-server/core';
+import { httpErrorOf, type ErrorBody } from '@chat-app-server/core/http';
 import type { Context, Middleware, Next } from 'koa';
-import { DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, STATUS, type HttpErrorCode } from './error-status.js';
+import { HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './error-status.js';
 import type { HttpLogger } from './logger.js';
 import { requestIdOf } from './request-id.js';
 
-/** The body of every error response. */
-export interface ErrorBody {
-  /** The HTTP status, mirrored for clients of the sample server that read `code`. */
-  readonly code: number;
-  /** A stable machine-readable code: a domain code (`account_exists`, ...) or an HTTP one (`not_found`, ...). */
-  readonly error: string;
-  readonly message: string;
-}
+export type { ErrorBody };
 
 const STATUS_CODES = new Map<number, HttpErrorCode>(
   Object.entries(HTTP_ERROR_CODES).map(([code, status]) => [status, code as HttpErrorCode]),
 );
 
 /**
- * The one error policy of the HTTP API: domain errors become their status from {@link STATUS} with
+ * The one error policy of the HTTP API: domain errors become their answer from core's `httpErrorOf` with
  * `{code, error, message}`; anything unexpected becomes a generic 500, logged once with the request id
  * and never shown to the client.
  */
@@ -51,23 +45,20 @@ export function renderError(ctx: Context, err: unknown, logger?: HttpLogger): vo
   send(ctx, 500, 'internal_error', 'Internal server error.');
 }
 
-function renderDomainError(ctx: Context, err: DomainError, requestId: string, logger?: HttpLogger): void {
-  const status = STATUS[err.code];
-  if (status === 429 || status === 503) {
-    const seconds = err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS[err.code] ?? 1;
-    ctx.set('Retry-After', String(Math.max(1, Math.ceil(seconds))));
-  }
-  if (err.code === 'unauthenticated') ctx.set('WWW-Authenticate', 'Bearer realm="chat-app-server"');
-  if (err.code === 'chat_service_misconfigured') {
-    // Every registration fails until an operator fixes AGORA_*: say so loudly, but not to the client.
+function renderDomainError(ctx: Context, err: unknown, requestId: string, logger?: HttpLogger): void {
+  const { status, headers, body, log } = httpErrorOf(err);
+  for (const [name, value] of Object.entries(headers)) ctx.set(name, value);
+  if (log === 'error') {
+    // chat_service_misconfigured: every registration fails until an operator fixes AGORA_*. Say so
+    // loudly, but not to the client.
     (logger ?? consoleLogger).error(
-      { err, requestId, code: err.code },
+      { err, requestId, code: body.error },
       'CHAT SERVICE MISCONFIGURED: Agora refused our credentials; check AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and the REST API URL',
     );
-    return send(ctx, status, err.code, 'The server cannot reach the chat service with its current configuration.');
+  } else if (log === 'warn') {
+    logger?.warn({ err, requestId, code: body.error }, 'request failed: chat service or server busy');
   }
-  if (status >= 500) logger?.warn({ err, requestId, code: err.code }, 'request failed: chat service or server busy');
-  send(ctx, status, err.code, err.message);
+  send(ctx, status, body.error, body.message);
 }
 
 function send(ctx: Context, status: number, error: string, message: string): void {
