@@ -1,9 +1,15 @@
-// The domain error table is core's framework-neutral one (`@chat-app-server/core/http`), re-exported here.
-export { STATUS, DEFAULT_RETRY_AFTER_SECONDS } from '@chat-app-server/core/http';
+import type { ClientErrorCode } from '@chat-app-server/core';
+
+/** Seconds sent in `Retry-After` when a 429/503 error carries no hint of its own. */
+export const DEFAULT_RETRY_AFTER_SECONDS: Readonly<Partial<Record<ClientErrorCode, number>>> = Object.freeze({
+  too_many_attempts: 60,
+  chat_service_unavailable: 5,
+  server_busy: 1,
+});
 
 /**
  * Codes of errors raised by the HTTP layer itself (not by the domain), with their statuses.
- * They share the error body shape `{code, error, message}` with domain errors.
+ * Each API profile renders them in its own error body, like domain errors.
  */
 export const HTTP_ERROR_CODES = {
   not_found: 404,
