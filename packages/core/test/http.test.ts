@@ -1,54 +1,82 @@
 import { expect } from 'chai';
 import {
-  ChatServiceMisconfiguredError, ChatServiceUnavailableError, ERROR_CODES, InvalidRequestError, TooManyAttemptsError,
-  UnauthenticatedError,
+  ChatServiceMisconfiguredError, ChatServiceUnavailableError, ChatUserExistsError, ERROR_CODES, InvalidRequestError, PORT_ERROR_CODES,
+  TooManyAttemptsError, UnauthenticatedError, type ClientErrorCode,
 } from '../src/index.js';
-import { httpErrorOf, STATUS } from '../src/http/index.js';
+import { DJANGO_ERRORS, errorResponse, HttpError, STATUS, type ErrorLogger } from '../src/http/index.js';
 
-describe('httpErrorOf', function () {
-  it('gives every domain error code a 4xx or 5xx status', function () {
-    for (const code of ERROR_CODES) expect(STATUS[code], code).to.be.within(400, 599);
+function recordingLogger(): ErrorLogger & { lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> } {
+  const lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
+  return {
+    lines,
+    warn: (fields, message) => lines.push({ level: 'warn', fields, message }),
+    error: (fields, message) => lines.push({ level: 'error', fields, message }),
+  };
+}
+
+describe('errorResponse with the default (Django) table', function () {
+  const render = (err: unknown, logger = recordingLogger()) => errorResponse(err, DJANGO_ERRORS, { logger, requestId: 'req-1' });
+
+  it('gives every client-facing code a 4xx or 5xx status', function () {
+    const clientCodes = ERROR_CODES.filter((c) => !(PORT_ERROR_CODES as readonly string[]).includes(c)) as ClientErrorCode[];
+    for (const code of clientCodes) expect(STATUS[code], code).to.be.within(400, 599);
   });
 
-  it('answers a client error with its status, code and message, nothing to log', function () {
-    expect(httpErrorOf(new InvalidRequestError('userAccount', 'userAccount is required.'))).to.deep.equal({
+  it('answers a client error with its status, code and message, and logs nothing', function () {
+    const logger = recordingLogger();
+    expect(render(InvalidRequestError.rule('account', 'must not be empty.'), logger)).to.deep.equal({
       status: 400,
       headers: { 'Cache-Control': 'no-store' },
-      body: { code: 400, error: 'invalid_request', message: 'userAccount is required.' },
-      log: undefined,
+      body: { code: 400, error: 'invalid_request', message: 'userAccount must not be empty.' },
     });
+    expect(logger.lines).to.deep.equal([]);
   });
 
   it('sends Retry-After on 429 and 503, from the error or the default, in whole seconds of at least 1', function () {
-    expect(httpErrorOf(new TooManyAttemptsError(12.2)).headers).to.include({ 'Retry-After': '13' });
-    expect(httpErrorOf(new ChatServiceUnavailableError(undefined, { retryAfterSeconds: 0 })).headers).to.include({ 'Retry-After': '1' });
-    const outage = httpErrorOf(new ChatServiceUnavailableError());
-    expect(outage).to.deep.include({ status: 503, log: 'warn' });
+    expect(render(new TooManyAttemptsError(12.2)).headers).to.include({ 'Retry-After': '13' });
+    expect(render(new ChatServiceUnavailableError(undefined, { retryAfterSeconds: 0 })).headers).to.include({ 'Retry-After': '1' });
+    const logger = recordingLogger();
+    const outage = render(new ChatServiceUnavailableError(), logger);
+    expect(outage.status).to.equal(503);
     expect(outage.headers).to.include({ 'Retry-After': '5' });
-    expect(httpErrorOf(new InvalidRequestError('x', 'bad')).headers).to.not.have.property('Retry-After');
+    expect(logger.lines.map((l) => l.level)).to.deep.equal(['warn']);
+    expect(render(InvalidRequestError.rule('x', 'is bad.')).headers).to.not.have.property('Retry-After');
   });
 
   it('challenges for a bearer on unauthenticated', function () {
-    const { status, headers } = httpErrorOf(new UnauthenticatedError());
+    const { status, headers } = render(new UnauthenticatedError());
     expect(status).to.equal(401);
     expect(headers).to.include({ 'WWW-Authenticate': 'Bearer realm="chat-app-server"' });
   });
 
-  it('hides the details of a misconfigured chat service from the client and asks to log it as an error', function () {
-    const answer = httpErrorOf(new ChatServiceMisconfiguredError('Agora said 401 for app key org#app'));
-    expect(answer).to.deep.include({ status: 500, log: 'error' });
-    expect(answer.body.error).to.equal('chat_service_misconfigured');
-    expect(answer.body.message).to.not.include('org#app');
+  it('hides a misconfigured chat service from the client and logs it as an error', function () {
+    const logger = recordingLogger();
+    const answer = render(new ChatServiceMisconfiguredError('Agora said 401 for app key org#app'), logger);
+    expect(answer.status).to.equal(500);
+    expect(answer.body).to.include({ error: 'chat_service_misconfigured' });
+    expect(JSON.stringify(answer.body)).to.not.include('org#app');
+    expect(logger.lines.map((l) => l.level)).to.deep.equal(['error']);
   });
 
-  it('answers anything that is not a domain error with a generic 500 that reveals nothing', function () {
-    for (const err of [new Error('password=hunter2 in a stack'), 'a string', undefined]) {
-      expect(httpErrorOf(err)).to.deep.equal({
+  it('renders HTTP-layer errors with their status and headers', function () {
+    expect(render(new HttpError('method_not_allowed', 'Use GET.', { Allow: 'GET' }))).to.deep.equal({
+      status: 405,
+      headers: { Allow: 'GET', 'Cache-Control': 'no-store' },
+      body: { code: 405, error: 'method_not_allowed', message: 'Use GET.' },
+    });
+  });
+
+  it('answers anything else, a port error included, with a generic 500 that reveals nothing, logged once', function () {
+    for (const err of [new Error('password=hunter2 in a stack'), new ChatUserExistsError('jack'), 'a string', undefined]) {
+      const logger = recordingLogger();
+      expect(render(err, logger)).to.deep.equal({
         status: 500,
         headers: { 'Cache-Control': 'no-store' },
         body: { code: 500, error: 'internal_error', message: 'Internal server error.' },
-        log: 'error',
       });
+      expect(logger.lines).to.have.length(1);
+      expect(logger.lines[0]).to.deep.include({ level: 'error', message: 'unexpected error' });
+      expect(logger.lines[0]?.fields).to.include({ requestId: 'req-1' });
     }
   });
 });

@@ -1,83 +1,107 @@
-import { isDomainError, type ErrorCode } from '../errors.js';
+import { isDomainError, isPortError, type ClientErrorCode, type DomainError } from '../errors.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './error-status.js';
 
-/**
- * The HTTP status of every domain error code (the Django sample's API profile, the default one).
- * Typed as a `Record` over the whole union, so a new code added to core without a status here fails
- * to compile.
- */
-export const STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
-  invalid_request: 400,
-  invalid_chat_username: 400,
-  invalid_credentials: 401,
-  unauthenticated: 401,
-  forbidden: 403,
-  account_exists: 409,
-  chat_user_exists: 409,
-  chat_username_taken: 409,
-  too_many_attempts: 429,
-  chat_service_unavailable: 503,
-  server_busy: 503,
-  // Our own App ID / Certificate / App Key were refused: the operator must fix the configuration,
-  // so this is a server fault (500), not a transient outage that clients should retry.
-  chat_service_misconfigured: 500,
-});
-
-/** Seconds sent in `Retry-After` when a 429/503 error carries no hint of its own. */
-export const DEFAULT_RETRY_AFTER_SECONDS: Readonly<Partial<Record<ErrorCode, number>>> = Object.freeze({
-  too_many_attempts: 60,
-  chat_service_unavailable: 5,
-  server_busy: 1,
-});
-
-/** The body of every error response. */
-export interface ErrorBody {
-  /** The HTTP status, mirrored for clients of the sample server that read `code`. */
-  readonly code: number;
-  /** A stable machine-readable code: a domain code (`account_exists`, ...) or an HTTP one (`not_found`, ...). */
-  readonly error: string;
-  readonly message: string;
+/** Where server faults are reported: pino, or any logger with `(fields, message)` methods. */
+export interface ErrorLogger {
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
 }
 
-/** What to answer for an error, in any HTTP framework. */
-export interface HttpErrorResponse {
+/**
+ * One API profile's error table: the status of each client-facing domain code, the body of an error,
+ * and the wire names of the domain's fields. Framework-free: any HTTP stack can render with it.
+ */
+export interface ErrorTable {
+  readonly status: Readonly<Record<ClientErrorCode, number>>;
+  /** The response body for an error with `status` and stable `code` (a domain or an HTTP-layer code). */
+  body(status: number, code: ClientErrorCode | HttpErrorCode, message: string): Record<string, unknown>;
+  /** How this API names the domain's fields in messages (`account` -> `userAccount`). */
+  readonly fieldNames: Readonly<Record<string, string>>;
+}
+
+/** A rendered error: what to send. */
+export interface ErrorResponse {
   readonly status: number;
-  /** `Retry-After` on 429 and 503, `WWW-Authenticate` on `unauthenticated`, `Cache-Control: no-store` always. */
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: ErrorBody;
-  /**
-   * What the server should log (the client sees none of it): `error` for a bug or a misconfigured chat
-   * service (every registration fails until an operator acts), `warn` for an outage, none for client errors.
-   */
-  readonly log: 'error' | 'warn' | undefined;
+  readonly body: Record<string, unknown>;
 }
 
+/** Where the error happened, for the log lines of server faults. */
+export interface ErrorContext {
+  readonly requestId?: string | undefined;
+  readonly method?: string | undefined;
+  readonly path?: string | undefined;
+  readonly logger?: ErrorLogger | undefined;
+  /** Without a logger, where unexpected errors go (Koa: `app.emit('error')`). @default console.error */
+  readonly reportUnexpected?: ((err: unknown) => void) | undefined;
+}
+
+const STATUS_CODES = new Map<number, HttpErrorCode>(
+  Object.entries(HTTP_ERROR_CODES).map(([code, status]) => [status, code as HttpErrorCode]),
+);
+
 /**
- * Maps any error thrown by a use case to its HTTP answer: domain errors to their status and
- * `{code, error, message}`; anything else to a generic 500 that reveals nothing.
+ * The one error policy of the HTTP API, phrased by `table`: domain errors get their status and
+ * `Retry-After`/`WWW-Authenticate`; anything unexpected (a port's own code included) becomes a
+ * generic 500, logged once with the request id and never shown to the client. Any HTTP framework
+ * can send the result.
  * @example
- * catch (err) {
- *   const { status, headers, body, log } = httpErrorOf(err);
- *   if (log) logger[log]({ err }, 'request failed');
- *   res.status(status).set(headers).json(body);
- * }
+ * // Express: the Django sample's convention, `{code, error, message}` with real statuses
+ * const { status, headers, body } = errorResponse(err, DJANGO_ERRORS, { logger, requestId: req.id });
+ * res.status(status).set(headers).json(body);
  */
-export function httpErrorOf(err: unknown): HttpErrorResponse {
-  if (!isDomainError(err)) return respond(500, 'internal_error', 'Internal server error.', {}, 'error');
-  const status = STATUS[err.code];
+export function errorResponse(err: unknown, table: ErrorTable, context: ErrorContext = {}): ErrorResponse {
+  if (isDomainError(err) && !isPortError(err)) return domainErrorResponse(err, table, context);
+  if (err instanceof HttpError) return respond(table, err.status, err.code, err.message, err.headers);
+  // Decoding a client's malformed percent-encoding (in the path, for instance) is the client's fault.
+  if (err instanceof URIError) return respond(table, 400, 'invalid_request', 'The request URL is not valid percent-encoding.');
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500 && (err as { expose?: unknown }).expose === true) {
+    // An http-errors error from Koa or a middleware (its message is meant for the client).
+    return respond(table, status, STATUS_CODES.get(status) ?? 'invalid_request', (err as Error).message);
+  }
+  const { logger, requestId, method, path } = context;
+  if (logger) logger.error({ err, requestId, method, path }, 'unexpected error');
+  else if (context.reportUnexpected) context.reportUnexpected(err);
+  else consoleLogger.error({ err, requestId, method, path }, 'unexpected error');
+  return respond(table, 500, 'internal_error', 'Internal server error.');
+}
+
+function domainErrorResponse(err: DomainError & { code: ClientErrorCode }, table: ErrorTable, context: ErrorContext): ErrorResponse {
+  const status = table.status[err.code];
   const headers: Record<string, string> = {};
   if (status === 429 || status === 503) {
     const seconds = err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS[err.code] ?? 1;
     headers['Retry-After'] = String(Math.max(1, Math.ceil(seconds)));
   }
   if (err.code === 'unauthenticated') headers['WWW-Authenticate'] = 'Bearer realm="chat-app-server"';
+  const { logger, requestId } = context;
   if (err.code === 'chat_service_misconfigured') {
-    return respond(status, err.code, 'The server cannot reach the chat service with its current configuration.', headers, 'error');
+    // Every registration fails until an operator fixes AGORA_*: say so loudly, but not to the client.
+    (logger ?? consoleLogger).error(
+      { err, requestId, code: err.code },
+      'CHAT SERVICE MISCONFIGURED: Agora refused our credentials; check AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and the REST API URL',
+    );
+    return respond(table, status, err.code, 'The server cannot reach the chat service with its current configuration.', headers);
   }
-  return respond(status, err.code, err.message, headers, status >= 500 ? 'warn' : undefined);
+  if (status >= 500) logger?.warn({ err, requestId, code: err.code }, 'request failed: chat service or server busy');
+  return respond(table, status, err.code, messageOf(err, table), headers);
+}
+
+// A broken domain rule names the field as this API does; any other message is already client text.
+function messageOf(err: DomainError, table: ErrorTable): string {
+  const problem = (err as { problem?: unknown }).problem;
+  if (typeof problem !== 'string' || err.field === undefined) return err.message;
+  return `${table.fieldNames[err.field] ?? err.field} ${problem}`;
 }
 
 function respond(
-  status: number, error: string, message: string, headers: Record<string, string>, log: HttpErrorResponse['log'],
-): HttpErrorResponse {
-  return { status, headers: { ...headers, 'Cache-Control': 'no-store' }, body: { code: status, error, message }, log };
+  table: ErrorTable, status: number, code: ClientErrorCode | HttpErrorCode, message: string,
+  headers: Readonly<Record<string, string>> = {},
+): ErrorResponse {
+  return { status, headers: { ...headers, 'Cache-Control': 'no-store' }, body: table.body(status, code, message) };
 }
+
+const consoleLogger: Pick<ErrorLogger, 'error'> = {
+  error: (fields, message) => console.error(message, { requestId: fields.requestId }),
+};
