@@ -1,6 +1,7 @@
 // `pnpm bench`: drives the standalone server (SQLite + built-in emulator, or DATABASE_URL) and two
 // bare-Koa references with autocannon, side by side in one run, and prints one table.
-// BENCH_SECONDS (default 10) sets the length of each measured run.
+// BENCH_SECONDS (default 10) sets the length of each measured run. BENCH_ONLY=token runs only the
+// bare-Koa token route and GET /token, for a quick before/after check of the bearer path.
 import { fork } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ONLY_TOKEN = process.env.BENCH_ONLY === 'token';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const serverCli = join(here, '..', 'packages', 'adapter-koa', 'bin', 'chat-app-server.cjs');
 const TOKEN_CONNECTIONS = 64;
@@ -26,6 +28,7 @@ process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); rmSync(d
 async function main() {
   console.log(`chat-app-server bench: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${SECONDS}s per run\n`);
 
+  if (ONLY_TOKEN) return tokenOnly();
   const scrypt = await childResult(join(here, 'scrypt-throughput.mjs'), [String(Math.min(SECONDS, 8)), '2']);
   console.log(`raw scrypt (N=2^${scrypt.parameters.logN}, r=${scrypt.parameters.r}, p=${scrypt.parameters.p}, 2 at once): ${scrypt.perSecond.toFixed(1)} hashes/s`);
 
@@ -62,6 +65,17 @@ async function main() {
   console.log(`- /token under login saturation: ${ratio(tokenUnderLoad.rps, tokenRun.rps)} of unloaded (>= 0.50: ${ok(tokenUnderLoad.rps >= 0.5 * tokenRun.rps)}), p99 ${tokenUnderLoad.p99} ms (< 50 ms: ${ok(tokenUnderLoad.p99 < 50)})`);
   console.log(`- login flood: ${loginFlood.ok2xx.toFixed(1)} ok/s, ${loginFlood.shed} 503s with Retry-After, p50 ${loginFlood.p50} ms, p99 ${loginFlood.p99} ms, max ${loginFlood.max} ms, ${loginFlood.errors} errors/timeouts (none hangs, all under 5 s: ${ok(loginFlood.errors === 0 && loginFlood.max < 5000)})`);
   console.log(`- peak RSS under /token load: ${tokenRun.peakRssMb} MB (< 150 MB: ${ok(tokenRun.peakRssMb < 150)})`);
+}
+
+async function tokenOnly() {
+  const tokenRef = await startReference('token');
+  const tokenBuild = await measure('bare Koa: build a token', { url: `${tokenRef.url}/token?channelName=room`, connections: TOKEN_CONNECTIONS }, tokenRef.pid);
+  tokenRef.stop();
+  const server = await startServer();
+  const tokenRun = await measure('GET /token (bearer)', tokenLoad(server.url, await seed(server.url)), server.pid);
+  server.stop();
+  printTable();
+  console.log(`\n/token vs bare-Koa token route: ${(tokenRun.rps / tokenBuild.rps).toFixed(2)}`);
 }
 
 function tokenLoad(url, bearers) {
