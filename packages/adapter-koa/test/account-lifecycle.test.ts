@@ -84,6 +84,20 @@ for (const dialect of DIALECTS) {
 
     const tokenStatus = async (token: string) => (await api.token('channelName=room', token)).status;
 
+    it('checks revocation on /token without a database read once the user is cached', async () => {
+      const { token } = await newUser();
+      expect(await tokenStatus(token)).to.equal(200);
+      let queries = 0;
+      const count = () => { queries++; };
+      server.knex.on('query', count);
+      try {
+        for (let i = 0; i < 20; i++) expect(await tokenStatus(token)).to.equal(200);
+      } finally {
+        server.knex.off('query', count);
+      }
+      expect(queries).to.equal(0);
+    });
+
     describe('POST /app/user/password', () => {
       it('answers like login with a fresh token issued in the same second, which works while the older one does not', async () => {
         const held = clock.hold();
