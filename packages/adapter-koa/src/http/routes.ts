@@ -55,7 +55,7 @@ export function createRouter(core: HttpCore, options: RouterOptions = {}): Route
 
   const register: Middleware = async (ctx) => {
     const body = await readJsonObject(ctx, limit);
-    await core.registerUser.execute({ userAccount: body.userAccount, userPassword: body.userPassword });
+    await core.registerUser.execute({ userAccount: body.userAccount, userPassword: body.userPassword, clientAddress: ctx.ip });
     ok(ctx, {});
   };
 

@@ -23,7 +23,10 @@ export interface ScryptPasswordHasherOptions {
    * @default 2
    */
   concurrency?: number;
-  /** Hashes allowed to wait; more are refused with `server_busy`. @default 4 × concurrency */
+  /**
+   * Hashes allowed to wait (clients are served round-robin, see {@link WorkLimiter}); more are refused
+   * with `server_busy`. @default 4 × concurrency
+   */
   maxQueue?: number;
   /**
    * A hash whose expected wait in the queue exceeds this is refused with `server_busy` at once:
@@ -43,12 +46,12 @@ export class ScryptPasswordHasher implements PasswordHasher {
     this.limiter = new WorkLimiter({ concurrency, maxQueue: options.maxQueue ?? 4 * concurrency, maxWaitMs: options.maxWaitMs ?? 1000 });
   }
 
-  async hash(password: string): Promise<string> {
-    const key = await this.limiter.run(() => Scrypt.kdf(password, this.parameters));
+  async hash(password: string, client?: string): Promise<string> {
+    const key = await this.limiter.run(() => Scrypt.kdf(password, this.parameters), client);
     return Buffer.from(key).toString('base64');
   }
 
-  async verify(hash: string, password: string): Promise<boolean> {
+  async verify(hash: string, password: string, client?: string): Promise<boolean> {
     const params = paramsOf(hash);
     if (!params) return false;
     return this.limiter.run(async () => {
@@ -57,11 +60,11 @@ export class ScryptPasswordHasher implements PasswordHasher {
       } catch {
         return false; // a tampered hash fails its checksum
       }
-    });
+    }, client);
   }
 
-  checkCapacity(): void {
-    this.limiter.checkCapacity();
+  checkCapacity(client?: string): void {
+    this.limiter.checkCapacity(client);
   }
 
   needsRehash(hash: string): boolean {

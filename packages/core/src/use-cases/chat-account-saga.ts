@@ -31,13 +31,16 @@ export class ChatAccountSaga {
   constructor(private readonly deps: ChatAccountSagaDeps) {}
 
   /**
-   * Reserves `account` (inserting a pending row or taking over one whose lease has expired) and
-   * finishes it.
+   * Reserves `account` (inserting a pending row or taking over one whose lease has expired), then
+   * hashes its password under the reservation when `hashPassword` is given, and finishes it. The
+   * reservation comes first: it is cheap and decided by the unique constraint, so a duplicate is
+   * refused before it costs a hash.
    * @throws AccountExistsError when the account is active or another attempt holds a live lease
    */
-  async register(account: Account, passwordHash: string | null): Promise<UserRecord> {
-    const reserved = await this.reserve(account, passwordHash);
-    return this.finish(reserved);
+  async register(account: Account, hashPassword?: () => Promise<string>): Promise<UserRecord> {
+    let row = await this.reserve(account);
+    if (hashPassword) row = await this.storePasswordHash(row, hashPassword);
+    return this.finish(row);
   }
 
   /**
@@ -58,7 +61,8 @@ export class ChatAccountSaga {
     return this.finish(taken);
   }
 
-  private async reserve(account: Account, passwordHash: string | null): Promise<UserRecord> {
+  // A taken-over row keeps its earlier password hash until the new one is stored.
+  private async reserve(account: Account): Promise<UserRecord> {
     const { users } = this.deps;
     const existing = await users.findByAccountKey(account.accountKey);
     if (existing) {
@@ -66,7 +70,7 @@ export class ChatAccountSaga {
       if (existing.status === 'active' || !existing.leaseExpiresAt || existing.leaseExpiresAt > now) {
         throw new AccountExistsError();
       }
-      const taken = await this.takeOver(existing, passwordHash);
+      const taken = await this.takeOver(existing, existing.passwordHash);
       if (!taken) throw new AccountExistsError();
       this.deps.logger?.warn({ account: existing.accountKey }, 'took over an abandoned registration');
       return taken;
@@ -75,12 +79,39 @@ export class ChatAccountSaga {
     return users.insertPending({
       account: account.account,
       accountKey: account.accountKey,
-      passwordHash,
+      passwordHash: null,
       chatUsername: this.deps.chatUsernamePolicy.usernameFor(account.accountKey),
       leaseId: randomUUID(),
       leaseExpiresAt: this.leaseEnd(now),
       now,
     }, this.deps.drawAgoraUid ?? drawAgoraUid);
+  }
+
+  // Stores the hash with a fresh lease (the hash may have waited in the hashing queue).
+  private async storePasswordHash(row: UserRecord, hashPassword: () => Promise<string>): Promise<UserRecord> {
+    let hash: string;
+    try {
+      hash = await hashPassword();
+    } catch (err) {
+      await this.unreserve(row);
+      throw err;
+    }
+    const stored = await this.takeOver(row, hash);
+    if (!stored) throw lostLease();
+    return stored;
+  }
+
+  /** Gives up a reservation before any chat-user creation: deleted when none was ever attempted, else left to the next attempt. */
+  private async unreserve(row: UserRecord): Promise<void> {
+    const { users } = this.deps;
+    const leaseId = row.leaseId ?? '';
+    try {
+      if (row.creationAttemptedAt === null) await users.deletePending(row.accountKey, leaseId);
+      else await users.endLease(row.accountKey, leaseId, this.now());
+    } catch (err) {
+      // The row keeps its lease and becomes available when the lease expires on its own.
+      this.deps.logger?.warn({ account: row.accountKey, err }, 'could not release a reservation');
+    }
   }
 
   private takeOver(row: UserRecord, passwordHash: string | null): Promise<UserRecord | undefined> {

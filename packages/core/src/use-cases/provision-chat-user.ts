@@ -22,7 +22,7 @@ export class ProvisionChatUser {
     if (existing?.status === 'active') return principalOf(existing);
     if (existing) return principalOf(await this.deps.saga.resume(existing));
     try {
-      return principalOf(await this.deps.saga.register(account, null));
+      return principalOf(await this.deps.saga.register(account));
     } catch (err) {
       // A concurrent provisioning of the same user won the race: its result is ours too.
       if (!hasCode(err, 'account_exists')) throw err;
