@@ -7,9 +7,9 @@ import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { ChatAccountSaga } from './chat-account-saga.js';
 import { principalOf, type Principal } from './principal.js';
 
-export interface RegisterUserInput {
-  readonly userAccount: unknown;
-  readonly userPassword: unknown;
+export interface RegisterUserCommand {
+  readonly account: string;
+  readonly password: string;
   /** The client's address: registrations are limited per address, and its hashing waits in its own queue. */
   readonly clientAddress?: string;
 }
@@ -36,14 +36,15 @@ export interface RegisterUserDeps {
 /**
  * Registers a password account and its chat user (the saga of design section 4). The account is
  * reserved before the password is hashed, so a duplicate is refused at once and never costs a hash.
- * @throws InvalidRequestError, TooManyAttemptsError, AccountExistsError, ChatUsernameTakenError, ChatServiceUnavailableError, ServerBusyError
+ * @throws InvalidRequestError (field `account` or `password`), TooManyAttemptsError, AccountExistsError,
+ *   ChatUsernameTakenError, ChatServiceUnavailableError, ServerBusyError
  */
 export class RegisterUser {
   constructor(private readonly deps: RegisterUserDeps) {}
 
-  async execute(input: RegisterUserInput): Promise<Principal> {
-    const account = parseAccount(input.userAccount);
-    const password = parseNewPassword(input.userPassword, this.deps.passwordMinLength);
+  async execute(input: RegisterUserCommand): Promise<Principal> {
+    const account = parseAccount(input.account);
+    const password = parseNewPassword(input.password, this.deps.passwordMinLength);
     const { passwordHasher, saga } = this.deps;
     const client = input.clientAddress;
     passwordHasher.checkCapacity?.(client);
