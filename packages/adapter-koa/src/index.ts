@@ -3,7 +3,7 @@
  * @koa/cors: mount {@link createRouter} in an existing app, or serve {@link createApp}.
  * The standalone server (database, Agora, configuration) is in `./standalone`.
  */
-export { createApp, type AppOptions } from './http/app.js';
+export { createApp, type AppOptions, type ObservedRequest } from './http/app.js';
 export { createRouter, type HttpCore, type RouterOptions } from './http/routes.js';
 export { errorMiddleware, renderError, type ErrorBody } from './http/error-middleware.js';
 export { STATUS, DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './http/error-status.js';
