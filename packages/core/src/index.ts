@@ -27,4 +27,5 @@ export * from './use-cases/verify-chat-token.js';
 export * from './use-cases/register-user.js';
 export * from './use-cases/login-user.js';
 export * from './use-cases/renew-token.js';
+export * from './use-cases/find-active-user.js';
 export * from './create-core.js';

@@ -17,25 +17,25 @@ describe('Observer events', function () {
   it('reports logins by outcome: success, invalid, throttled, and not malformed requests', async function () {
     const observer = new RecordingObserver();
     const { core } = aTestCore({ observer, throttleLimits: { maxFailures: 1, windowSeconds: 60 } });
-    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    await expectCode(core.loginUser.execute({ userAccount: 'jack', userPassword: 'wrong-one' }), 'invalid_credentials');
-    await expectCode(core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' }), 'too_many_attempts');
-    await expectCode(core.loginUser.execute({ userAccount: '', userPassword: 'password1' }), 'invalid_request');
+    await core.registerUser.execute({ account: 'jack', password: 'password1' });
+    await core.loginUser.execute({ account: 'jack', password: 'password1' });
+    await expectCode(core.loginUser.execute({ account: 'jack', password: 'wrong-one' }), 'invalid_credentials');
+    await expectCode(core.loginUser.execute({ account: 'jack', password: 'password1' }), 'too_many_attempts');
+    await expectCode(core.loginUser.execute({ account: '', password: 'password1' }), 'invalid_request');
     expect(observer.of('login').map((e) => e.outcome)).to.deep.equal(['success', 'invalid', 'throttled']);
   });
 
   it('reports registrations by outcome, the pending rows failures leave, and takeovers', async function () {
     const observer = new RecordingObserver();
     const { core, chat, clock, leaseSeconds } = aTestCore({ observer });
-    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    await expectCode(core.registerUser.execute({ userAccount: 'JACK', userPassword: 'password1' }), 'account_exists');
+    await core.registerUser.execute({ account: 'jack', password: 'password1' });
+    await expectCode(core.registerUser.execute({ account: 'JACK', password: 'password1' }), 'account_exists');
     chat.addForeignUser('jill');
-    await expectCode(core.registerUser.execute({ userAccount: 'jill', userPassword: 'password1' }), 'chat_username_taken');
+    await expectCode(core.registerUser.execute({ account: 'jill', password: 'password1' }), 'chat_username_taken');
     chat.failNextCreate(new ChatServiceUnavailableError());
-    await expectCode(core.registerUser.execute({ userAccount: 'joe', userPassword: 'password1' }), 'chat_service_unavailable');
+    await expectCode(core.registerUser.execute({ account: 'joe', password: 'password1' }), 'chat_service_unavailable');
     clock.advance(leaseSeconds * 1000 + 1);
-    await core.registerUser.execute({ userAccount: 'joe', userPassword: 'password2' });
+    await core.registerUser.execute({ account: 'joe', password: 'password2' });
     expect(observer.of('registration').map((e) => e.outcome)).to.deep.equal([
       'created', 'account_exists', 'chat_username_taken', 'left_pending', 'created',
     ]);
@@ -45,10 +45,10 @@ describe('Observer events', function () {
   it('reports principal cache misses and hits on the bearer path', async function () {
     const observer = new RecordingObserver();
     const { core } = aTestCore({ observer });
-    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    const { accessToken } = await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    await core.verifyChatToken.execute(accessToken);
-    await core.verifyChatToken.execute(accessToken);
+    await core.registerUser.execute({ account: 'jack', password: 'password1' });
+    const { chatToken } = await core.loginUser.execute({ account: 'jack', password: 'password1' });
+    await core.verifyChatToken.execute(chatToken.token);
+    await core.verifyChatToken.execute(chatToken.token);
     expect(observer.of('principal_cache').map((e) => e.result)).to.deep.equal(['miss', 'hit']);
   });
 
@@ -68,7 +68,7 @@ describe('Observer events', function () {
 
   it('a throwing observer never fails the operation', async function () {
     const { core } = aTestCore({ observer: { observe: () => { throw new Error('broken metrics'); } } });
-    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    await core.registerUser.execute({ account: 'jack', password: 'password1' });
+    await core.loginUser.execute({ account: 'jack', password: 'password1' });
   });
 });

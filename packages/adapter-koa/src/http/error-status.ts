@@ -1,28 +1,7 @@
-import type { ErrorCode } from '@chat-app-server/core';
-
-/**
- * The HTTP status of every domain error code. Typed as a `Record` over the whole union, so a new
- * code added to core without a status here fails to compile.
- */
-export const STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
-  invalid_request: 400,
-  invalid_chat_username: 400,
-  invalid_credentials: 401,
-  unauthenticated: 401,
-  forbidden: 403,
-  account_exists: 409,
-  chat_user_exists: 409,
-  chat_username_taken: 409,
-  too_many_attempts: 429,
-  chat_service_unavailable: 503,
-  server_busy: 503,
-  // Our own App ID / Certificate / App Key were refused: the operator must fix the configuration,
-  // so this is a server fault (500), not a transient outage that clients should retry.
-  chat_service_misconfigured: 500,
-});
+import type { ClientErrorCode } from '@chat-app-server/core';
 
 /** Seconds sent in `Retry-After` when a 429/503 error carries no hint of its own. */
-export const DEFAULT_RETRY_AFTER_SECONDS: Readonly<Partial<Record<ErrorCode, number>>> = Object.freeze({
+export const DEFAULT_RETRY_AFTER_SECONDS: Readonly<Partial<Record<ClientErrorCode, number>>> = Object.freeze({
   too_many_attempts: 60,
   chat_service_unavailable: 5,
   server_busy: 1,
@@ -30,7 +9,7 @@ export const DEFAULT_RETRY_AFTER_SECONDS: Readonly<Partial<Record<ErrorCode, num
 
 /**
  * Codes of errors raised by the HTTP layer itself (not by the domain), with their statuses.
- * They share the error body shape `{code, error, message}` with domain errors.
+ * Each API profile renders them in its own error body, like domain errors.
  */
 export const HTTP_ERROR_CODES = {
   not_found: 404,

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import {
   ChatProvisioner, ChatServiceMisconfiguredError, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy, LoginThrottle,
-  Logger, parseAccount, PasswordHasher, principalOf, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
-  type Core, type Observer, type Principal,
+  Logger, PasswordHasher, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
+  type Core, type Observer,
 } from '@chat-app-server/core';
 import { AgoraChatProvisioner, AgoraTokenIssuer } from '@chat-app-server/adapter-agora';
 import { KnexLoginThrottle, KnexUserRepository, type createDatabase } from '@chat-app-server/adapter-knex';
@@ -133,10 +133,9 @@ export function createContainer(inputs: ContainerInputs): Container {
   container
     .bind<Koa>(TYPES.App)
     .toResolvedValue(
-      (core: Core, users: UserRepository, knex: Knex, logger: PinoLogger, cfg: ServerConfig, check: ChatServiceCheck) =>
+      (core: Core, knex: Knex, logger: PinoLogger, cfg: ServerConfig, check: ChatServiceCheck) =>
         createApp(core, {
           tokenAuth: cfg.tokenAuth,
-          ...(cfg.tokenAuth === 'legacy' ? { findActiveUser: activeUserFinder(users) } : {}),
           corsOrigins: cfg.corsOrigins,
           proxy: cfg.trustProxy,
           logger,
@@ -149,7 +148,7 @@ export function createContainer(inputs: ContainerInputs): Container {
           },
           ...(metrics ? { observeRequest: metrics.observeRequest } : {}),
         }),
-      [TYPES.Core, UserRepository, TYPES.Knex, TYPES.Pino, TYPES.Config, TYPES.ChatServiceCheck],
+      [TYPES.Core, TYPES.Knex, TYPES.Pino, TYPES.Config, TYPES.ChatServiceCheck],
     );
   return container;
 }
@@ -176,14 +175,5 @@ export function resolveComposition(container: Container): Composition {
     chatProvisioner: container.get<ChatProvisioner>(ChatProvisioner),
     loginThrottle: container.get<LoginThrottle>(LoginThrottle),
     chatServiceCheck: container.get<ChatServiceCheck>(TYPES.ChatServiceCheck),
-  };
-}
-
-// TOKEN_AUTH=legacy: the seed looked the account up and issued tokens without authentication.
-function activeUserFinder(users: UserRepository): (userAccount: string) => Promise<Principal | undefined> {
-  return async (userAccount) => {
-    const { accountKey } = parseAccount(userAccount);
-    const user = await users.findByAccountKey(accountKey);
-    return user?.status === 'active' ? principalOf(user) : undefined;
   };
 }
