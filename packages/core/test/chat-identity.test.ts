@@ -207,8 +207,8 @@ describe('WorkLimiter', function () {
       order.push(name);
       await new Promise((resolve) => setTimeout(resolve, 5));
     };
-    const flood = Array.from({ length: 10 }, (_, i) => limiter.run(job(`a${i}`), 'flooder'));
-    const fair = limiter.run(job('b'), 'other');
+    const flood = Array.from({ length: 10 }, (_, i) => limiter.run(job(`a${i}`), { client: 'flooder' }));
+    const fair = limiter.run(job('b'), { client: 'other' });
     const results = await Promise.allSettled([...flood, fair]);
     expect(results.at(-1)?.status, 'the other client was admitted though the queue was full').to.equal('fulfilled');
     expect(order.slice(0, 3)).to.deep.equal(['a0', 'a1', 'b']);

@@ -11,6 +11,16 @@ export interface WorkLimiterOptions {
    * @default Infinity
    */
   readonly maxWaitMs?: number;
+  /** Called each time a job is refused (load shed). */
+  readonly onShed?: () => void;
+}
+
+/** Per job: whose work it is (a client address) and who wants to learn how long it waited. */
+export interface WorkOptions {
+  /** Jobs of one client wait in one queue; the queues are served round-robin. */
+  readonly client?: string;
+  /** Learns how long the job waited in the queue. */
+  readonly onStart?: (queueWaitMs: number) => void;
 }
 
 interface Waiter {
@@ -40,6 +50,7 @@ export class WorkLimiter {
   readonly concurrency: number;
   readonly maxQueue: number;
   readonly maxWaitMs: number;
+  private readonly onShed: (() => void) | undefined;
 
   constructor(options: WorkLimiterOptions) {
     const { concurrency, maxQueue, maxWaitMs = Infinity } = options;
@@ -49,6 +60,7 @@ export class WorkLimiter {
     this.concurrency = concurrency;
     this.maxQueue = maxQueue;
     this.maxWaitMs = maxWaitMs;
+    this.onShed = options.onShed;
   }
 
   get queued(): number {
@@ -64,7 +76,10 @@ export class WorkLimiter {
     if (this.waitingCount >= this.maxQueue && !this.longestOtherThan(client, own + 1)) throw this.busy(expectedWaitMs);
   }
 
-  async run<T>(job: () => Promise<T>, client: string = ANONYMOUS): Promise<T> {
+  /** Runs `job` when a slot is free, in the round-robin turn of its client. */
+  async run<T>(job: () => Promise<T>, options: WorkOptions = {}): Promise<T> {
+    const client = options.client ?? ANONYMOUS;
+    const queued = performance.now();
     if (this.running >= this.concurrency) {
       this.checkCapacity(client);
       await new Promise<void>((start, refuse) => this.enqueue(client, { start, refuse }));
@@ -72,6 +87,7 @@ export class WorkLimiter {
       this.running++;
     }
     const started = performance.now();
+    options.onStart?.(started - queued);
     try {
       return await job();
     } finally {
@@ -134,6 +150,7 @@ export class WorkLimiter {
   }
 
   private busy(expectedWaitMs: number): ServerBusyError {
+    this.onShed?.();
     return new ServerBusyError(Math.max(1, Math.ceil(expectedWaitMs / 1000)));
   }
 }

@@ -8,6 +8,7 @@ import type { ChatProvisioner } from '../ports/chat-provisioner.js';
 import type { ChatUsernamePolicy } from '../ports/chat-username-policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { notify, type Observer, type RegistrationOutcome } from '../ports/observer.js';
 import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 
 export interface ChatAccountSagaDeps {
@@ -16,6 +17,8 @@ export interface ChatAccountSagaDeps {
   chatUsernamePolicy: ChatUsernamePolicy;
   clock: Clock;
   logger?: Logger;
+  /** Receives `registration` and `registration_takeover` events. */
+  observer?: Observer;
   /** How long one attempt owns a pending row; longer than the provisioner's overall deadline. */
   leaseSeconds: number;
   /** Draws agoraUids; replaceable so tests can force collisions. */
@@ -38,9 +41,15 @@ export class ChatAccountSaga {
    * @throws AccountExistsError when the account is active or another attempt holds a live lease
    */
   async register(account: Account, hashPassword?: () => Promise<string>): Promise<UserRecord> {
-    let row = await this.reserve(account);
-    if (hashPassword) row = await this.storePasswordHash(row, hashPassword);
-    return this.finish(row);
+    let reserved: UserRecord | undefined;
+    try {
+      reserved = await this.reserve(account);
+      const row = hashPassword ? await this.storePasswordHash(reserved, hashPassword) : reserved;
+      return this.observed(await this.finish(row));
+    } catch (err) {
+      // A hash refused before anything was attempted releases the reservation: nothing is left pending.
+      throw this.failed(err, reserved !== undefined && !hasCode(err, 'server_busy'));
+    }
   }
 
   /**
@@ -56,9 +65,29 @@ export class ChatAccountSaga {
         retryAfterSeconds: Math.max(1, Math.ceil((row.leaseExpiresAt.getTime() - now.getTime()) / 1000)),
       });
     }
-    const taken = await this.takeOver(row, row.passwordHash);
-    if (!taken) throw new AccountExistsError();
-    return this.finish(taken);
+    let taken: UserRecord | undefined;
+    try {
+      taken = await this.takeOver(row, row.passwordHash);
+      if (!taken) throw new AccountExistsError();
+      return this.observed(await this.finish(taken));
+    } catch (err) {
+      throw this.failed(err, taken !== undefined);
+    }
+  }
+
+  private observed(active: UserRecord): UserRecord {
+    notify(this.deps.observer, { kind: 'registration', outcome: 'created' });
+    return active;
+  }
+
+  /** Reports a failed registration and hands the error back to be rethrown. */
+  private failed(err: unknown, reserved: boolean): unknown {
+    let outcome: RegistrationOutcome = reserved ? 'left_pending' : 'error';
+    if (hasCode(err, 'account_exists')) outcome = 'account_exists';
+    else if (hasCode(err, 'chat_username_taken')) outcome = 'chat_username_taken';
+    else if (hasCode(err, 'invalid_chat_username')) outcome = 'invalid_chat_username';
+    notify(this.deps.observer, { kind: 'registration', outcome });
+    return err;
   }
 
   // A taken-over row keeps its earlier password hash until the new one is stored.
@@ -96,7 +125,7 @@ export class ChatAccountSaga {
       await this.unreserve(row);
       throw err;
     }
-    const stored = await this.takeOver(row, hash);
+    const stored = await this.newLease(row, hash);
     if (!stored) throw lostLease();
     return stored;
   }
@@ -114,7 +143,14 @@ export class ChatAccountSaga {
     }
   }
 
-  private takeOver(row: UserRecord, passwordHash: string | null): Promise<UserRecord | undefined> {
+  private async takeOver(row: UserRecord, passwordHash: string | null): Promise<UserRecord | undefined> {
+    const taken = await this.newLease(row, passwordHash);
+    if (taken) notify(this.deps.observer, { kind: 'registration_takeover' });
+    return taken;
+  }
+
+  /** Compare-and-swap on the row's current lease: a fresh lease and `passwordHash` (a takeover, or our own renewal). */
+  private newLease(row: UserRecord, passwordHash: string | null): Promise<UserRecord | undefined> {
     const now = this.now();
     return this.deps.users.takeOverPending(row.accountKey, row.leaseId ?? '', {
       leaseId: randomUUID(), leaseExpiresAt: this.leaseEnd(now), passwordHash, now,
