@@ -45,7 +45,7 @@ describe('ChangePassword', function () {
   });
 
   it('counts a wrong current password as a failed login', async function () {
-    const { core, bearer } = await withUser(aTestCore({ throttleLimits: { maxFailures: 3, windowSeconds: 60 } }));
+    const { core, bearer } = await withUser(aTestCore({ loginLimits: { maxFailures: 3, maxFailuresPerAccount: 100, windowSeconds: 60 } }));
     for (let i = 0; i < 3; i++) {
       await expectCode(core.changePassword.execute({ chatToken: bearer, currentPassword: 'wrong-one', newPassword: 'password2' }), 'invalid_credentials');
     }

@@ -1,5 +1,6 @@
 import { UnauthenticatedError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
+import { notify, type Observer } from '../ports/observer.js';
 import type { TokenIssuer } from '../ports/token-issuer.js';
 import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 import { principalOf, type Principal } from './principal.js';
@@ -37,7 +38,9 @@ export class VerifyChatToken {
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
   private readonly cacheOptions: PrincipalCacheOptions;
 
-  constructor(private readonly deps: { tokens: TokenIssuer; users: UserRepository; clock: Clock; cache?: PrincipalCacheOptions }) {
+  constructor(private readonly deps: {
+    tokens: TokenIssuer; users: UserRepository; clock: Clock; cache?: PrincipalCacheOptions; observer?: Observer;
+  }) {
     this.cacheOptions = deps.cache ?? DEFAULT_PRINCIPAL_CACHE;
   }
 
@@ -47,8 +50,12 @@ export class VerifyChatToken {
     const { subject, issuedAt } = await this.deps.tokens.verifyChatToken(token);
     const now = this.deps.clock.now();
     const hit = options.fresh ? undefined : this.cache.get(subject);
-    if (hit && hit.until > now) return bearing(hit.principal, issuedAt);
+    if (hit && hit.until > now) {
+      notify(this.deps.observer, { kind: 'principal_cache', result: 'hit' });
+      return bearing(hit.principal, issuedAt);
+    }
     if (hit) this.cache.delete(subject);
+    notify(this.deps.observer, { kind: 'principal_cache', result: 'miss' });
 
     const user = await this.userNamed(subject);
     if (!user || user.status !== 'active') {
