@@ -346,7 +346,7 @@ describe('the CLI', () => {
     const unknown = await run(['frobnicate'], {});
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.include('Unknown command "frobnicate"').and.include('Usage:');
-  });
+  }).timeout(60_000);
 
   it('migrates the database with `migrate`', async () => {
     const env = { DATABASE_URL: 'sqlite:./cli.sqlite' };

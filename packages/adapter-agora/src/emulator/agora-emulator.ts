@@ -143,6 +143,22 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
     const fail = (status: number, error: string, description: string): void =>
       reply(status, errorBody(error, description, startedAt));
 
+    // POST .../deactivate and .../activate (ban, unban), GET .../disconnect (force offline).
+    function userAction(name: string, user: string, at: string): void {
+      const method = name === 'disconnect' ? 'GET' : name === 'deactivate' || name === 'activate' ? 'POST' : undefined;
+      if (method === undefined) return fail(404, 'service_resource_not_found', 'Service resource not found');
+      if (req.method !== method) return fail(405, 'unsupported_service_operation', `${req.method ?? ''} is not supported on /users/{username}/${name}`);
+      if (!users.has(user)) return fail(404, 'service_resource_not_found', 'Service resource not found');
+      const timing = { timestamp: Date.now(), duration: Date.now() - startedAt };
+      if (name === 'disconnect') {
+        users.disconnects.push(user);
+        return reply(200, { action: 'get', uri: at, entities: [], data: { result: true }, ...timing });
+      }
+      const updated = users.setActivated(user, name === 'activate');
+      if (name === 'activate') return reply(200, { action: 'activate user', ...timing });
+      return reply(200, { action: 'Deactivate user', entities: updated ? [entity(updated)] : [], ...timing });
+    }
+
     const [org, app, resource, rawName, action, ...rest] = segments;
     if (org !== options.orgName || app !== options.appName) {
       return fail(404, 'organization_application_not_found', `Could not find application for ${org ?? ''}/${app ?? ''} from URI: ${url.pathname}`);
@@ -213,22 +229,6 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
       return reply(200, envelope({ ...common, action: 'delete', uri }, { entities: [entity(user)] }));
     }
     return fail(405, 'unsupported_service_operation', `${req.method ?? ''} is not supported on /users/{username}`);
-
-    // POST .../deactivate and .../activate (ban, unban), GET .../disconnect (force offline).
-    function userAction(name: string, user: string, at: string): void {
-      const method = name === 'disconnect' ? 'GET' : name === 'deactivate' || name === 'activate' ? 'POST' : undefined;
-      if (method === undefined) return fail(404, 'service_resource_not_found', 'Service resource not found');
-      if (req.method !== method) return fail(405, 'unsupported_service_operation', `${req.method ?? ''} is not supported on /users/{username}/${name}`);
-      if (!users.has(user)) return fail(404, 'service_resource_not_found', 'Service resource not found');
-      const timing = { timestamp: Date.now(), duration: Date.now() - startedAt };
-      if (name === 'disconnect') {
-        users.disconnects.push(user);
-        return reply(200, { action: 'get', uri: at, entities: [], data: { result: true }, ...timing });
-      }
-      const updated = users.setActivated(user, name === 'activate');
-      if (name === 'activate') return reply(200, { action: 'activate user', ...timing });
-      return reply(200, { action: 'Deactivate user', entities: updated ? [entity(updated)] : [], ...timing });
-    }
   }
 
   function createBatch(
