@@ -5,8 +5,6 @@
  */
 export { createApp, type AppOptions } from './http/app.js';
 export { createRouter, type HttpCore, type RouterOptions } from './http/routes.js';
-export { errorMiddleware, renderError, type ErrorBody } from './http/error-middleware.js';
-export { STATUS, DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './http/error-status.js';
-export { DEFAULT_BODY_LIMIT_BYTES } from './http/input.js';
-export { requestIdMiddleware } from './http/request-id.js';
+export { errorMiddleware, type ErrorBody } from './http/error-middleware.js';
+export { STATUS_BY_ERROR_CODE, type HttpErrorCode } from './http/error-status.js';
 export type { HttpLogger } from './http/logger.js';

@@ -13,7 +13,7 @@ import chaiAsPromised from 'chai-as-promised';
 import Koa from 'koa';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp, createRouter, STATUS, type HttpCore } from '../src/index.js';
+import { createApp, createRouter, STATUS_BY_ERROR_CODE, type HttpCore } from '../src/index.js';
 import { buildServer, ConfigError, DEVELOPMENT_AGORA, loadConfig, type Env } from '../src/standalone/index.js';
 import { decodeAccessToken2 } from './support/access-token2.js';
 import { cheapHasher, createTestDatabase, LogCapture, sleep, startTestEmulator, startTestServer, TEST_AGORA, testEnv } from './support/harness.js';
@@ -242,7 +242,7 @@ describe('embedding', () => {
   });
 
   it('maps every domain error code to a status', () => {
-    for (const code of ERROR_CODES) expect(STATUS[code], code).to.be.within(400, 599);
+    for (const code of ERROR_CODES) expect(STATUS_BY_ERROR_CODE[code], code).to.be.within(400, 599);
   });
 
   it('answers an unexpected error with a generic 500, logged once with the request id', async () => {

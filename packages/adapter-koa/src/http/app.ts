@@ -2,7 +2,7 @@ import cors from '@koa/cors';
 import Koa, { type Context, type Middleware, type Next } from 'koa';
 import { errorMiddleware } from './error-middleware.js';
 import { HttpError } from './error-status.js';
-import { requestIdMiddleware, requestIdOf } from './request-id.js';
+import { ensureRequestId, requestIdMiddleware } from './request-id.js';
 import { createRouter, type HttpCore, type RouterOptions } from './routes.js';
 
 /** Options of {@link createApp}: the router's plus the app-wide ones. */
@@ -76,7 +76,7 @@ function accessLog(logger: NonNullable<AppOptions['logger']>): Middleware {
       // The path only: no query (account names), no headers (Authorization), no body (passwords).
       logger.info(
         {
-          requestId: requestIdOf(ctx),
+          requestId: ensureRequestId(ctx),
           method: ctx.method,
           path: ctx.path,
           status: ctx.status,

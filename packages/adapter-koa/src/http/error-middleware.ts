@@ -1,8 +1,8 @@
 import { isDomainError, type DomainError } from '@chat-app-server/core';
 import type { Context, Middleware, Next } from 'koa';
-import { DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, STATUS, type HttpErrorCode } from './error-status.js';
+import { HTTP_ERROR_CODES, HttpError, STATUS_BY_ERROR_CODE, type HttpErrorCode } from './error-status.js';
 import type { HttpLogger } from './logger.js';
-import { requestIdOf } from './request-id.js';
+import { ensureRequestId } from './request-id.js';
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -18,7 +18,7 @@ const STATUS_CODES = new Map<number, HttpErrorCode>(
 );
 
 /**
- * The one error policy of the HTTP API: domain errors become their status from {@link STATUS} with
+ * The one error policy of the HTTP API: domain errors become their status from {@link STATUS_BY_ERROR_CODE} with
  * `{code, error, message}`; anything unexpected becomes a generic 500, logged once with the request id
  * and never shown to the client.
  */
@@ -33,7 +33,7 @@ export function errorMiddleware(logger?: HttpLogger): Middleware {
 }
 
 export function renderError(ctx: Context, err: unknown, logger?: HttpLogger): void {
-  const requestId = requestIdOf(ctx);
+  const requestId = ensureRequestId(ctx);
   if (isDomainError(err)) return renderDomainError(ctx, err, requestId, logger);
   if (err instanceof HttpError) {
     for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
@@ -52,9 +52,10 @@ export function renderError(ctx: Context, err: unknown, logger?: HttpLogger): vo
 }
 
 function renderDomainError(ctx: Context, err: DomainError, requestId: string, logger?: HttpLogger): void {
-  const status = STATUS[err.code];
+  const status = STATUS_BY_ERROR_CODE[err.code];
   if (status === 429 || status === 503) {
-    const seconds = err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS[err.code] ?? 1;
+    // Every 429/503 domain error carries its own hint (its constructor requires or defaults it).
+    const seconds = err.retryAfterSeconds ?? 1;
     ctx.set('Retry-After', String(Math.max(1, Math.ceil(seconds))));
   }
   if (err.code === 'unauthenticated') ctx.set('WWW-Authenticate', 'Bearer realm="chat-app-server"');

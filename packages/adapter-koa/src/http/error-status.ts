@@ -4,7 +4,7 @@ import type { ErrorCode } from '@chat-app-server/core';
  * The HTTP status of every domain error code. Typed as a `Record` over the whole union, so a new
  * code added to core without a status here fails to compile.
  */
-export const STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
+export const STATUS_BY_ERROR_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
   invalid_request: 400,
   invalid_chat_username: 400,
   invalid_credentials: 401,
@@ -19,13 +19,6 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   // Our own App ID / Certificate / App Key were refused: the operator must fix the configuration,
   // so this is a server fault (500), not a transient outage that clients should retry.
   chat_service_misconfigured: 500,
-});
-
-/** Seconds sent in `Retry-After` when a 429/503 error carries no hint of its own. */
-export const DEFAULT_RETRY_AFTER_SECONDS: Readonly<Partial<Record<ErrorCode, number>>> = Object.freeze({
-  too_many_attempts: 60,
-  chat_service_unavailable: 5,
-  server_busy: 1,
 });
 
 /**

@@ -1,3 +1,5 @@
+import { AGORA_CREDENTIAL_PATTERN, DEFAULT_VERIFIED_CACHE_SIZE, parseAppKey, parseRestApiUrl } from '@chat-app-server/adapter-agora';
+import { DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS } from '@chat-app-server/core';
 import { config as loadDotenv } from 'dotenv';
 
 /** Agora settings: real credentials, or the built-in emulator (development only). */
@@ -32,6 +34,12 @@ export interface ServerConfig {
   readonly trustProxy: boolean;
   /** SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may take to finish on SIGTERM. */
   readonly shutdownTimeoutSeconds: number;
+  /** PRINCIPAL_CACHE_SIZE: bearer principals kept (least recently used out first); 0 turns the cache off. */
+  readonly principalCacheSize: number;
+  /** PRINCIPAL_CACHE_TTL_SECONDS: how long a cached principal is trusted. */
+  readonly principalCacheTtlSeconds: number;
+  /** TOKEN_CACHE_SIZE: verified bearer tokens kept (least recently used out first); 0 verifies every time. */
+  readonly verifiedTokenCacheSize: number;
   readonly nodeEnv: string;
   /** Things worth a warning at start-up (http:// Agora URL, legacy token auth, ...). */
   readonly warnings: readonly string[];
@@ -48,6 +56,8 @@ export class ConfigError extends Error {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/chat-app-server.sqlite';
+/** Bearer principals cached: enough for every active client of a busy instance. */
+const DEFAULT_PRINCIPAL_CACHE_SIZE = 10_000;
 const AGORA_VARIABLES = [
   'AGORA_APP_ID',
   'AGORA_APP_CERT',
@@ -55,8 +65,6 @@ const AGORA_VARIABLES = [
   'AGORA_REST_API_URL',
   'AGORA_REST_API_DOMAIN',
 ] as const;
-const HEX32 = /^[0-9a-fA-F]{32}$/;
-const APP_KEY = /^[A-Za-z0-9_-]{1,64}#[A-Za-z0-9_-]{1,64}$/;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -107,11 +115,15 @@ export function loadConfig(env: Env): ServerConfig {
   const loginFailureWindowSeconds = integer(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 7 * 86_400, problems);
   const trustProxy = boolean(env, 'TRUST_PROXY', false, problems);
   const shutdownTimeoutSeconds = integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600, problems);
+  const principalCacheSize = integer(env, 'PRINCIPAL_CACHE_SIZE', DEFAULT_PRINCIPAL_CACHE_SIZE, 0, 10_000_000, problems);
+  const principalCacheTtlSeconds = integer(env, 'PRINCIPAL_CACHE_TTL_SECONDS', DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS, 1, 3600, problems);
+  const verifiedTokenCacheSize = integer(env, 'TOKEN_CACHE_SIZE', DEFAULT_VERIFIED_CACHE_SIZE, 0, 10_000_000, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, databaseUrl, agora, tokenExpireSeconds, chatTokenSubject, tokenAuth, corsOrigins, logLevel,
-    passwordMinLength, loginMaxFailures, loginFailureWindowSeconds, trustProxy, shutdownTimeoutSeconds, nodeEnv, warnings,
+    passwordMinLength, loginMaxFailures, loginFailureWindowSeconds, trustProxy, shutdownTimeoutSeconds,
+    principalCacheSize, principalCacheTtlSeconds, verifiedTokenCacheSize, nodeEnv, warnings,
   };
 }
 
@@ -130,12 +142,12 @@ function agoraOf(env: Env, nodeEnv: string, problems: string[], warnings: string
   const appCertificate = text(env.AGORA_APP_CERT);
   const appKey = text(env.AGORA_APP_KEY);
   if (appId === undefined) problems.push('AGORA_APP_ID is required (32 hex characters from the Agora console).');
-  else if (!HEX32.test(appId)) problems.push('AGORA_APP_ID must be 32 hex characters.');
+  else if (!AGORA_CREDENTIAL_PATTERN.test(appId)) problems.push('AGORA_APP_ID must be 32 hex characters.');
   // The certificate is a secret: never echo its value.
   if (appCertificate === undefined) problems.push('AGORA_APP_CERT is required (32 hex characters from the Agora console).');
-  else if (!HEX32.test(appCertificate)) problems.push('AGORA_APP_CERT must be 32 hex characters.');
+  else if (!AGORA_CREDENTIAL_PATTERN.test(appCertificate)) problems.push('AGORA_APP_CERT must be 32 hex characters.');
   if (appKey === undefined) problems.push('AGORA_APP_KEY is required (org_name#app_name).');
-  else if (!APP_KEY.test(appKey)) problems.push(`AGORA_APP_KEY must look like org_name#app_name, got "${appKey}".`);
+  else problemOf(() => parseAppKey(appKey), 'AGORA_APP_KEY', problems);
   const restApiUrl = restApiUrlOf(env, nodeEnv, problems, warnings);
   return { mode: 'agora', appId: appId ?? '', appCertificate: appCertificate ?? '', appKey: appKey ?? '', restApiUrl: restApiUrl ?? '' };
 }
@@ -156,25 +168,22 @@ function restApiUrlOf(env: Env, nodeEnv: string, problems: string[], warnings: s
     problems.push('AGORA_REST_API_DOMAIN must be a bare host such as a61.chat.agora.io (no scheme or path); or use AGORA_REST_API_URL.');
     return undefined;
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(url ?? `https://${domain}`);
-  } catch {
-    problems.push(`${name} is not a valid URL.`);
-    return undefined;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    problems.push(`${name} must use https:// (or http:// for an emulator or local proxy).`);
-    return undefined;
-  }
-  if (parsed.username || parsed.password || parsed.search || parsed.hash || (parsed.pathname !== '/' && parsed.pathname !== '')) {
-    problems.push(`${name} must be an origin such as https://a61.chat.agora.io (no path, query or credentials).`);
-    return undefined;
-  }
-  if (parsed.protocol === 'http:' && nodeEnv !== 'development' && nodeEnv !== 'test') {
+  const origin = problemOf(() => parseRestApiUrl(url ?? domain, name), name, problems);
+  if (origin?.startsWith('http:') && nodeEnv !== 'development' && nodeEnv !== 'test') {
     warnings.push(`${name} uses http://: Agora app tokens and chat passwords travel unencrypted. Use https:// outside development.`);
   }
-  return parsed.origin;
+  return origin;
+}
+
+// Runs a parser of adapter-agora (the one home of that rule) and records its complaint under `name`.
+function problemOf<T>(parse: () => T, name: string, problems: string[]): T | undefined {
+  try {
+    return parse();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    problems.push(message.startsWith(name) ? message : `${name}: ${message}`);
+    return undefined;
+  }
 }
 
 function databaseUrlOf(env: Env, problems: string[]): string {

@@ -2,11 +2,12 @@ import 'reflect-metadata';
 import {
   ChatProvisioner, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy, LoginThrottle, Logger,
   parseAccount, PasswordHasher, principalOf, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
-  type Core, type Principal,
+  type CachedPrincipal, type Core, type Principal,
 } from '@chat-app-server/core';
 import { AgoraChatProvisioner, AgoraTokenIssuer } from '@chat-app-server/adapter-agora';
 import { KnexLoginThrottle, KnexUserRepository, type createDatabase } from '@chat-app-server/adapter-knex';
 import { Container } from 'inversify';
+import { LRUCache } from 'lru-cache';
 import type Koa from 'koa';
 import type { Logger as PinoLogger } from 'pino';
 import { createApp } from '../http/app.js';
@@ -92,6 +93,7 @@ export function createContainer(inputs: ContainerInputs): Container {
           appCertificate: agora.appCertificate,
           lifetimeSeconds: cfg.tokenExpireSeconds,
           subjectKind: cfg.chatTokenSubject,
+          verifiedCacheSize: cfg.verifiedTokenCacheSize,
           clock,
         }),
       [TYPES.AgoraSettings, TYPES.Config, Clock],
@@ -106,6 +108,9 @@ export function createContainer(inputs: ContainerInputs): Container {
         createCore({
           users, chatProvisioner, tokens, passwordHasher, clock, loginThrottle, chatUsernamePolicy, logger,
           passwordMinLength: cfg.passwordMinLength,
+          ...(cfg.principalCacheSize > 0
+            ? { principalCache: new LRUCache<string, CachedPrincipal>({ max: cfg.principalCacheSize }), principalCacheTtlSeconds: cfg.principalCacheTtlSeconds }
+            : {}),
         }),
       [UserRepository, ChatProvisioner, TokenIssuer, PasswordHasher, Clock, LoginThrottle, ChatUsernamePolicy, Logger, TYPES.Config],
     );

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock, PasswordHasher } from '@chat-app-server/core';
-import { startAgoraEmulator, type AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
+import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
 import { createDatabase, migrateLatest } from '@chat-app-server/adapter-knex';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { ServerConfig } from './config.js';
@@ -64,6 +64,8 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
   if (config.agora.mode === 'emulator') {
     // loadConfig refuses this in production; checked again so no other caller can slip through.
     if (config.nodeEnv === 'production') throw new Error('The built-in Agora Chat emulator is refused when NODE_ENV=production.');
+    // Loaded only here, so a production server never has the emulator in memory.
+    const { startAgoraEmulator } = await import('@chat-app-server/adapter-agora/emulator');
     emulator = await startAgoraEmulator({ ...DEVELOPMENT_AGORA, host: '127.0.0.1', port: 0 });
     agora = { appId: DEVELOPMENT_AGORA.appId, appCertificate: DEVELOPMENT_AGORA.appCertificate, appKey: emulator.appKey, restApiUrl: emulator.restApiUrl };
     logger.warn(
