@@ -322,6 +322,17 @@ describe('the CLI', () => {
     expect(stderr).to.include('AGORA_APP_ID').and.include('production');
   });
 
+  it('lists its commands with `help`, and answers an unknown command with usage and status 2', async () => {
+    const help = await run(['help'], {});
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.include('serve').and.include('migrate');
+    const one = await run(['help', 'migrate'], {});
+    expect(one.stdout).to.include('Usage: chat-app-server migrate');
+    const unknown = await run(['frobnicate'], {});
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.include('Unknown command "frobnicate"').and.include('Usage:');
+  });
+
   it('migrates the database with `migrate`', async () => {
     const env = { DATABASE_URL: 'sqlite:./cli.sqlite' };
     const first = await run(['migrate'], env);

@@ -72,12 +72,13 @@ export function createCore(deps: CoreDeps): Core {
   const clock = deps.clock ?? new SystemClock();
   const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher();
   const { users, tokens } = deps;
+  const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
   const saga = new ChatAccountSaga({
     users,
     chatProvisioner: deps.chatProvisioner,
     chatUsernamePolicy: deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy(),
     clock,
-    leaseSeconds: deps.registrationLeaseSeconds ?? 60,
+    leaseSeconds,
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
   });
@@ -88,7 +89,7 @@ export function createCore(deps: CoreDeps): Core {
     ...(deps.principalCacheTtlSeconds === undefined ? {} : { cacheTtlSeconds: deps.principalCacheTtlSeconds }),
   });
   return {
-    provisionChatUser: new ProvisionChatUser({ users, saga }),
+    provisionChatUser: new ProvisionChatUser({ users, saga, clock, leaseSeconds }),
     issueChatToken,
     issueRtcToken: new IssueRtcToken({ tokens }),
     verifyChatToken,

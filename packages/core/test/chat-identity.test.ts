@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { OWASP_SCRYPT_PARAMETERS, ScryptPasswordHasher, createCore, type CachedPrincipal } from '../src/index.js';
 import { WorkLimiter } from '../src/adapters/work-limiter.js';
 import { FakeTokenIssuer, aTestCore, expectCode } from '../src/testing/index.js';
+import { hangAt, holdFirstCreate, until } from './support.js';
 
 describe('ProvisionChatUser', function () {
   it('gives an externally authenticated user a chat account, idempotently', async function () {
@@ -14,13 +15,60 @@ describe('ProvisionChatUser', function () {
     expect(users.all()[0]).to.deep.include({ status: 'active', passwordHash: null });
   });
 
-  it('lets concurrent provisioning of one user all succeed with one chat user', async function () {
+  it('gives 20 concurrent calls for one new user the same principal and one chat user', async function () {
     const { core, chat } = aTestCore();
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => core.provisionChatUser.execute({ userAccount: 'u1' })));
-    const ok = results.filter((r) => r.status === 'fulfilled');
-    expect(ok.length).to.be.at.least(1);
-    expect(chat.users.size).to.equal(1);
-    for (const r of results) if (r.status === 'rejected') expect(r.reason).to.have.property('code', 'account_exists');
+    const principals = await Promise.all(Array.from({ length: 20 }, () => core.provisionChatUser.execute({ userAccount: 'u1' })));
+    for (const p of principals) expect(p).to.deep.equal(principals[0]);
+    expect(principals[0]?.chatUuid).to.equal(chat.users.get('u1')?.uuid);
+    expect(chat.calls.create).to.equal(1);
+  });
+
+  it('callers that lose the reservation wait for the winner, also in another core instance', async function () {
+    const rig = aTestCore();
+    const other = createCore({ users: rig.users, chatProvisioner: rig.chat, tokens: rig.tokens, clock: rig.clock });
+    const held = holdFirstCreate(rig.chat);
+    const winner = rig.core.provisionChatUser.execute({ userAccount: 'u1' });
+    await held.reached;
+    const waiting = Array.from({ length: 10 }, (_, i) => (i % 2 ? rig.core : other).provisionChatUser.execute({ userAccount: 'U1' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    held.release();
+    const principals = await Promise.all([winner, ...waiting]);
+    for (const p of principals) expect(p).to.deep.equal(principals[0]);
+    expect(rig.chat.calls.create).to.equal(1);
+  });
+
+  it('waiters take the reservation over when its owner died, and finish it', async function () {
+    const rig = aTestCore();
+    const dying = createCore({ users: rig.users, chatProvisioner: hangAt(rig.chat, 'createUser'), tokens: rig.tokens, clock: rig.clock });
+    void dying.provisionChatUser.execute({ userAccount: 'u1' });
+    await until(() => rig.users.all().length === 1);
+    const waiting = Array.from({ length: 5 }, () => rig.core.provisionChatUser.execute({ userAccount: 'u1' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    rig.clock.advance(rig.leaseSeconds * 1000);
+    const principals = await Promise.all(waiting);
+    for (const p of principals) expect(p).to.deep.equal(principals[0]);
+    expect(principals[0]?.chatUuid).to.equal(rig.chat.users.get('u1')?.uuid);
+    expect(rig.chat.calls.create).to.equal(1);
+  });
+
+  it('waiters fail with the winner when the chat service fails past its deadline; the next call finishes', async function () {
+    const rig = aTestCore();
+    rig.chat.failNextCreate();
+    const held = holdFirstCreate(rig.chat);
+    const winner = rig.core.provisionChatUser.execute({ userAccount: 'u1' });
+    await held.reached;
+    const waiting = Array.from({ length: 5 }, () => rig.core.provisionChatUser.execute({ userAccount: 'u1' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    held.release();
+    for (const outcome of await Promise.allSettled([winner, ...waiting])) {
+      expect(outcome.status).to.equal('rejected');
+      const { reason } = outcome as PromiseRejectedResult;
+      expect(reason).to.have.property('code', 'chat_service_unavailable');
+      expect(reason).to.have.property('retryAfterSeconds').that.is.at.least(1);
+    }
+    expect(rig.chat.calls.create).to.equal(1);
+    const principal = await rig.core.provisionChatUser.execute({ userAccount: 'u1' });
+    expect(principal.chatUuid).to.equal(rig.chat.users.get('u1')?.uuid);
   });
 
   it('finishes a provisioning that failed earlier', async function () {

@@ -1,40 +1,7 @@
 import { expect } from 'chai';
 import { ChatServiceMisconfiguredError, ChatUserExistsError, InvalidChatUsernameError, createCore } from '../src/index.js';
 import { aTestCore, expectCode, type TestCore } from '../src/testing/index.js';
-
-/** `target` whose `method` never settles, as if the process died while calling it. */
-function hangAt<T extends object>(target: T, method: keyof T): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      if (prop === method) return () => new Promise(() => {});
-      const value = Reflect.get(t, prop, t);
-      return typeof value === 'function' ? value.bind(t) : value;
-    },
-  });
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
-  expect(condition(), 'condition never became true').to.equal(true);
-}
-
-/** Holds the first chat-user creation until `release()`; `reached` resolves when it is being held. */
-function holdFirstCreate(rig: TestCore): { reached: Promise<void>; release: () => void } {
-  let release = () => {};
-  let reachedResolve = () => {};
-  const reached = new Promise<void>((resolve) => { reachedResolve = resolve; });
-  const gate = new Promise<void>((resolve) => { release = resolve; });
-  const create = rig.chat.createUser.bind(rig.chat);
-  let calls = 0;
-  rig.chat.createUser = async (username, password) => {
-    if (calls++ === 0) {
-      reachedResolve();
-      await gate;
-    }
-    return create(username, password);
-  };
-  return { reached, release: () => release() };
-}
+import { hangAt, holdFirstCreate, until } from './support.js';
 
 const register = (rig: TestCore, userPassword = 'password1') =>
   rig.core.registerUser.execute({ userAccount: 'jack', userPassword });
@@ -126,7 +93,7 @@ describe('registration saga under failures', function () {
 
   it('a second attempt during a live lease gets account_exists and changes nothing', async function () {
     const rig = aTestCore();
-    const held = holdFirstCreate(rig);
+    const held = holdFirstCreate(rig.chat);
     const first = register(rig, 'first-password');
     await held.reached;
     await expectCode(register(rig, 'second-password'), 'account_exists');
@@ -162,7 +129,7 @@ describe('registration saga under failures', function () {
 
   it('a login during a live registration lease answers chat_service_unavailable with the wait', async function () {
     const rig = aTestCore();
-    const held = holdFirstCreate(rig);
+    const held = holdFirstCreate(rig.chat);
     const first = register(rig, 'the-password');
     await held.reached;
     const err = await expectCode(rig.core.loginUser.execute({ userAccount: 'jack', userPassword: 'the-password' }), 'chat_service_unavailable');
@@ -200,7 +167,7 @@ describe('registration saga under failures', function () {
 
   it('an attempt that lost its lease to a takeover does not activate the row', async function () {
     const rig = aTestCore();
-    const held = holdFirstCreate(rig);
+    const held = holdFirstCreate(rig.chat);
     const slow = register(rig, 'slow-password');
     await held.reached;
     rig.clock.advance(rig.leaseSeconds * 1000);
