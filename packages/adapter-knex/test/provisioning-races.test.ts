@@ -39,7 +39,7 @@ describeEachDialect('concurrent provisioning', (dialect) => {
     const { chat, provisioner } = slowChatService();
     const core = coreOn(knex(), provisioner);
     const account = unique('emp');
-    const principals = await Promise.all(Array.from({ length: CALLS }, () => core.provisionChatUser.execute({ userAccount: account })));
+    const principals = await Promise.all(Array.from({ length: CALLS }, () => core.provisionChatUser.execute({ account })));
     await expectOneActiveUser(account, chat, principals);
   });
 
@@ -48,7 +48,7 @@ describeEachDialect('concurrent provisioning', (dialect) => {
     const instances = [coreOn(knex(), provisioner), coreOn(db().connectAgain(), provisioner)];
     const account = unique('emp');
     const principals = await Promise.all(
-      Array.from({ length: CALLS }, (_, i) => instances[i % 2]!.provisionChatUser.execute({ userAccount: account })),
+      Array.from({ length: CALLS }, (_, i) => instances[i % 2]!.provisionChatUser.execute({ account })),
     );
     await expectOneActiveUser(account, chat, principals);
   });

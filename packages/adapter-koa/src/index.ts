@@ -4,7 +4,9 @@
  * The standalone server (database, Agora, configuration) is in `./standalone`.
  */
 export { createApp, type AppOptions } from './http/app.js';
-export { createRouter, type HttpCore, type RouterOptions } from './http/routes.js';
-export { errorMiddleware, type ErrorBody } from './http/error-middleware.js';
-export { STATUS_BY_ERROR_CODE, type HttpErrorCode } from './http/error-status.js';
+export { createRouter, type HttpCore, type RouterOptions, type ProfileSettings, type TokenAuth } from './http/routes.js';
+export { errorMiddleware } from './http/error-middleware.js';
+export { errorResponse, type ErrorTable, type ErrorResponse, type ErrorContext } from './http/error-response.js';
+export { DJANGO_ERRORS, type ErrorBody } from './http/profiles/django/errors.js';
+export type { HttpErrorCode } from './http/error-status.js';
 export type { HttpLogger } from './http/logger.js';

@@ -13,6 +13,7 @@ import type { PasswordHasher } from './ports/password-hasher.js';
 import type { TokenIssuer } from './ports/token-issuer.js';
 import type { UserRepository } from './ports/user-repository.js';
 import { ChatAccountSaga } from './use-cases/chat-account-saga.js';
+import { FindActiveUser } from './use-cases/find-active-user.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
 import { LoginUser } from './use-cases/login-user.js';
@@ -59,14 +60,15 @@ export interface Core {
   readonly registerUser: RegisterUser;
   readonly loginUser: LoginUser;
   readonly renewToken: RenewToken;
+  readonly findActiveUser: FindActiveUser;
 }
 
 /**
  * The embedding API: pass your adapters, get the use cases.
  * @example
  * const core = createCore({ users: new KnexUserRepository(knex), chatProvisioner, tokens });
- * const principal = await core.provisionChatUser.execute({ userAccount: req.user.id });
- * const { accessToken } = await core.issueChatToken.execute(principal);
+ * const principal = await core.provisionChatUser.execute({ account: req.user.id });
+ * const { token, expireTimestamp } = await core.issueChatToken.execute(principal);
  */
 export function createCore(deps: CoreDeps): Core {
   const clock = deps.clock ?? new SystemClock();
@@ -100,5 +102,6 @@ export function createCore(deps: CoreDeps): Core {
       ...(deps.logger ? { logger: deps.logger } : {}),
     }),
     renewToken: new RenewToken({ verifyChatToken, issueChatToken }),
+    findActiveUser: new FindActiveUser({ users }),
   };
 }

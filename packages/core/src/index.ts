@@ -1,13 +1,13 @@
 // The public surface, by name: what an embedder or an adapter needs. Internals (the saga, the work
 // limiter, the use case classes behind createCore) stay reachable only through their modules.
 export {
-  ERROR_CODES, DomainError, isDomainError, hasCode,
+  ERROR_CODES, PORT_ERROR_CODES, DomainError, isDomainError, isPortError, hasCode,
   InvalidRequestError, AccountExistsError, InvalidCredentialsError, UnauthenticatedError, ForbiddenError,
   TooManyAttemptsError, ChatServiceUnavailableError, ChatServiceMisconfiguredError, ChatUserExistsError,
   ChatUsernameTakenError, InvalidChatUsernameError, ServerBusyError,
-  type ErrorCode, type ErrorByCode, type DomainErrorOptions,
+  type ErrorCode, type ClientErrorCode, type ErrorByCode, type DomainErrorOptions,
 } from './errors.js';
-export { parseAccount, accountKeyOf, type Account } from './domain/account.js';
+export { parseAccount, accountKeyOf, isSameAccount, type Account } from './domain/account.js';
 export { DEFAULT_PASSWORD_MIN_LENGTH } from './domain/password.js';
 export { CHAT_USERNAME_PATTERN, isValidChatUsername } from './domain/chat-username.js';
 export { AGORA_UID_MAX, isValidAgoraUid } from './domain/agora-uid.js';
@@ -36,10 +36,10 @@ export {
 } from './adapters/in-memory-login-throttle.js';
 
 export { principalOf, type Principal } from './use-cases/principal.js';
-export type { ChatTokenOutput } from './use-cases/issue-chat-token.js';
-export type { IssueRtcTokenInput, RtcTokenOutput } from './use-cases/issue-rtc-token.js';
-export type { LoginUserInput, LoginUserOutput } from './use-cases/login-user.js';
-export type { RegisterUserInput } from './use-cases/register-user.js';
-export type { ProvisionChatUserInput } from './use-cases/provision-chat-user.js';
+export type { RtcRole, IssueRtcTokenCommand } from './use-cases/issue-rtc-token.js';
+export type { LoginUserCommand, LoggedIn } from './use-cases/login-user.js';
+export type { RegisterUserCommand } from './use-cases/register-user.js';
+export type { RenewTokenCommand, RenewedToken } from './use-cases/renew-token.js';
+export type { ProvisionChatUserCommand } from './use-cases/provision-chat-user.js';
 export { DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS, type CachedPrincipal } from './use-cases/verify-chat-token.js';
 export { createCore, type Core, type CoreDeps } from './create-core.js';

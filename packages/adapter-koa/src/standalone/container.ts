@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import {
   ChatProvisioner, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy, LoginThrottle, Logger,
-  parseAccount, PasswordHasher, principalOf, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
-  type CachedPrincipal, type Core, type Principal,
+  PasswordHasher, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
+  type CachedPrincipal, type Core,
 } from '@chat-app-server/core';
 import { AgoraChatProvisioner, AgoraTokenIssuer } from '@chat-app-server/adapter-agora';
 import { KnexLoginThrottle, KnexUserRepository, type createDatabase } from '@chat-app-server/adapter-knex';
@@ -117,16 +117,15 @@ export function createContainer(inputs: ContainerInputs): Container {
   container
     .bind<Koa>(TYPES.App)
     .toResolvedValue(
-      (core: Core, users: UserRepository, knex: Knex, logger: PinoLogger, cfg: ServerConfig) =>
+      (core: Core, knex: Knex, logger: PinoLogger, cfg: ServerConfig) =>
         createApp(core, {
           tokenAuth: cfg.tokenAuth,
-          ...(cfg.tokenAuth === 'legacy' ? { findActiveUser: activeUserFinder(users) } : {}),
           corsOrigins: cfg.corsOrigins,
           proxy: cfg.trustProxy,
           logger,
           readiness: () => knex.raw('select 1'),
         }),
-      [TYPES.Core, UserRepository, TYPES.Knex, TYPES.Pino, TYPES.Config],
+      [TYPES.Core, TYPES.Knex, TYPES.Pino, TYPES.Config],
     );
   return container;
 }
@@ -151,14 +150,5 @@ export function resolveComposition(container: Container): Composition {
     tokens: container.get<TokenIssuer>(TokenIssuer),
     chatProvisioner: container.get<ChatProvisioner>(ChatProvisioner),
     loginThrottle: container.get<LoginThrottle>(LoginThrottle),
-  };
-}
-
-// TOKEN_AUTH=legacy: the seed looked the account up and issued tokens without authentication.
-function activeUserFinder(users: UserRepository): (userAccount: string) => Promise<Principal | undefined> {
-  return async (userAccount) => {
-    const { accountKey } = parseAccount(userAccount);
-    const user = await users.findByAccountKey(accountKey);
-    return user?.status === 'active' ? principalOf(user) : undefined;
   };
 }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { drawAgoraUid } from '../domain/agora-uid.js';
 import type { Account } from '../domain/account.js';
 import {
-  AccountExistsError, ChatServiceUnavailableError, ChatUsernameTakenError, hasCode, isDomainError,
+  AccountExistsError, ChatServiceUnavailableError, ChatUsernameTakenError, hasCode, InvalidRequestError, isPortError,
 } from '../errors.js';
 import type { ChatProvisioner } from '../ports/chat-provisioner.js';
 import type { ChatUsernamePolicy } from '../ports/chat-username-policy.js';
@@ -109,9 +109,11 @@ export class ChatAccountSaga {
         }
         chatUuid = await this.adopt(row, leaseId, err);
       } else if (hasCode(err, 'invalid_chat_username')) {
-        // A definite refusal: nothing was created, so the reservation must not stand either.
+        // A definite refusal: nothing was created, so the reservation must not stand either. The
+        // port's code stays here: for the client, this account cannot be given a chat user.
         await users.deletePending(row.accountKey, leaseId);
-        throw err;
+        this.deps.logger?.warn({ account: row.accountKey, chatUsername: row.chatUsername, err }, 'the chat service refused the derived chat username');
+        throw InvalidRequestError.rule('account', 'cannot be given a chat user name; choose another account.');
       } else {
         chatUuid = await this.abandon(row, leaseId, err);
       }
@@ -149,8 +151,9 @@ export class ChatAccountSaga {
       // The row keeps its lease and becomes available when the lease expires on its own.
       this.deps.logger?.warn({ account: row.accountKey, err: endErr }, 'could not end the lease of a failed registration');
     }
-    if (isDomainError(err) && err.code !== 'chat_user_exists') throw err;
-    if (isDomainError(err)) throw new ChatServiceUnavailableError(undefined, { cause: err });
+    // A port's own code (a chat user that exists after all, ...) means nothing to the client: the
+    // outcome is unknown, so the client retries and the next attempt finishes the job.
+    if (isPortError(err)) throw new ChatServiceUnavailableError(undefined, { cause: err });
     throw err;
   }
 

@@ -6,9 +6,9 @@ import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 import type { ChatAccountSaga } from './chat-account-saga.js';
 import { principalOf, type Principal } from './principal.js';
 
-export interface ProvisionChatUserInput {
+export interface ProvisionChatUserCommand {
   /** The embedding backend's own identifier of an already authenticated user. */
-  readonly userAccount: string;
+  readonly account: string;
 }
 
 export interface ProvisionChatUserDeps {
@@ -37,8 +37,8 @@ const POLL_MAX_MS = 500;
 export class ProvisionChatUser {
   constructor(private readonly deps: ProvisionChatUserDeps) {}
 
-  async execute(input: ProvisionChatUserInput): Promise<Principal> {
-    const account = parseAccount(input.userAccount);
+  async execute(input: ProvisionChatUserCommand): Promise<Principal> {
+    const account = parseAccount(input.account);
     const giveUpAt = this.deps.clock.now() + this.deps.leaseSeconds * 1000;
     for (;;) {
       const row = await this.deps.users.findByAccountKey(account.accountKey);
