@@ -294,7 +294,9 @@ describe('embedding', () => {
   });
 });
 
-describe('the CLI', () => {
+describe('the CLI', function () {
+  // Each case spawns node with tsx (several, some of them): seconds each on a busy machine.
+  this.timeout(120_000);
   let cwd: string;
   beforeEach(() => {
     cwd = mkdtempSync(join(tmpdir(), 'chat-app-server-cli-'));
