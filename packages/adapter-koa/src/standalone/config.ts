@@ -1,18 +1,8 @@
-import { AGORA_CREDENTIAL_PATTERN, DEFAULT_VERIFIED_CACHE_SIZE, parseAppKey, parseRestApiUrl } from '@chat-app-server/adapter-agora';
+import { DEFAULT_VERIFIED_CACHE_SIZE, readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
 import { DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS } from '@chat-app-server/core';
 import { config as loadDotenv } from 'dotenv';
 
-/** Agora settings: real credentials, or the built-in emulator (development only). */
-export type AgoraConfig =
-  | {
-      readonly mode: 'agora';
-      readonly appId: string;
-      readonly appCertificate: string;
-      readonly appKey: string;
-      /** Origin of the Chat REST API, e.g. `https://a61.chat.agora.io`. */
-      readonly restApiUrl: string;
-    }
-  | { readonly mode: 'emulator' };
+export type { AgoraConfig };
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -58,13 +48,6 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/chat-app-server.sqlite';
 /** Bearer principals cached: enough for every active client of a busy instance. */
 const DEFAULT_PRINCIPAL_CACHE_SIZE = 10_000;
-const AGORA_VARIABLES = [
-  'AGORA_APP_ID',
-  'AGORA_APP_CERT',
-  'AGORA_APP_KEY',
-  'AGORA_REST_API_URL',
-  'AGORA_REST_API_DOMAIN',
-] as const;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -97,9 +80,10 @@ export function loadConfig(env: Env): ServerConfig {
   const port = integer(env, 'PORT', 8000, 0, 65_535, problems);
   const host = text(env.HOST) ?? '127.0.0.1';
   const databaseUrl = databaseUrlOf(env, problems);
-  const agora = agoraOf(env, nodeEnv, problems, warnings);
-  const tokenExpireSeconds = integer(env, 'AGORA_TOKEN_EXPIRE_SECONDS', 86_400, 1, 86_400, problems);
-  const chatTokenSubject = oneOf(env, 'AGORA_CHAT_TOKEN_SUBJECT', ['username', 'uuid'] as const, 'username', problems);
+  // The AGORA_* rules are adapter-agora's, shared with embedders (createAgoraAdapters).
+  const { agora, tokenExpireSeconds, chatTokenSubject, ...agoraReading } = readAgoraSettings(env, nodeEnv);
+  problems.push(...agoraReading.problems);
+  warnings.push(...agoraReading.warnings);
   const tokenAuth = oneOf(env, 'TOKEN_AUTH', ['bearer', 'legacy'] as const, 'bearer', problems);
   if (tokenAuth === 'legacy') {
     warnings.push(
@@ -125,65 +109,6 @@ export function loadConfig(env: Env): ServerConfig {
     passwordMinLength, loginMaxFailures, loginFailureWindowSeconds, trustProxy, shutdownTimeoutSeconds,
     principalCacheSize, principalCacheTtlSeconds, verifiedTokenCacheSize, nodeEnv, warnings,
   };
-}
-
-function agoraOf(env: Env, nodeEnv: string, problems: string[], warnings: string[]): AgoraConfig {
-  const set = AGORA_VARIABLES.filter((name) => text(env[name]) !== undefined);
-  if (set.length === 0) {
-    if (nodeEnv === 'production') {
-      problems.push(
-        'AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL are required when NODE_ENV=production ' +
-          '(the built-in Agora Chat emulator is for development only).',
-      );
-    }
-    return { mode: 'emulator' };
-  }
-  const appId = text(env.AGORA_APP_ID);
-  const appCertificate = text(env.AGORA_APP_CERT);
-  const appKey = text(env.AGORA_APP_KEY);
-  if (appId === undefined) problems.push('AGORA_APP_ID is required (32 hex characters from the Agora console).');
-  else if (!AGORA_CREDENTIAL_PATTERN.test(appId)) problems.push('AGORA_APP_ID must be 32 hex characters.');
-  // The certificate is a secret: never echo its value.
-  if (appCertificate === undefined) problems.push('AGORA_APP_CERT is required (32 hex characters from the Agora console).');
-  else if (!AGORA_CREDENTIAL_PATTERN.test(appCertificate)) problems.push('AGORA_APP_CERT must be 32 hex characters.');
-  if (appKey === undefined) problems.push('AGORA_APP_KEY is required (org_name#app_name).');
-  else problemOf(() => parseAppKey(appKey), 'AGORA_APP_KEY', problems);
-  const restApiUrl = restApiUrlOf(env, nodeEnv, problems, warnings);
-  return { mode: 'agora', appId: appId ?? '', appCertificate: appCertificate ?? '', appKey: appKey ?? '', restApiUrl: restApiUrl ?? '' };
-}
-
-function restApiUrlOf(env: Env, nodeEnv: string, problems: string[], warnings: string[]): string | undefined {
-  const url = text(env.AGORA_REST_API_URL);
-  const domain = text(env.AGORA_REST_API_DOMAIN);
-  if (url !== undefined && domain !== undefined) {
-    problems.push('Set only one of AGORA_REST_API_URL and AGORA_REST_API_DOMAIN.');
-    return undefined;
-  }
-  if (url === undefined && domain === undefined) {
-    problems.push('AGORA_REST_API_URL is required (e.g. https://a61.chat.agora.io), or AGORA_REST_API_DOMAIN (bare host).');
-    return undefined;
-  }
-  const name = url !== undefined ? 'AGORA_REST_API_URL' : 'AGORA_REST_API_DOMAIN';
-  if (domain !== undefined && (domain.includes('/') || domain.includes('@'))) {
-    problems.push('AGORA_REST_API_DOMAIN must be a bare host such as a61.chat.agora.io (no scheme or path); or use AGORA_REST_API_URL.');
-    return undefined;
-  }
-  const origin = problemOf(() => parseRestApiUrl(url ?? domain, name), name, problems);
-  if (origin?.startsWith('http:') && nodeEnv !== 'development' && nodeEnv !== 'test') {
-    warnings.push(`${name} uses http://: Agora app tokens and chat passwords travel unencrypted. Use https:// outside development.`);
-  }
-  return origin;
-}
-
-// Runs a parser of adapter-agora (the one home of that rule) and records its complaint under `name`.
-function problemOf<T>(parse: () => T, name: string, problems: string[]): T | undefined {
-  try {
-    return parse();
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    problems.push(message.startsWith(name) ? message : `${name}: ${message}`);
-    return undefined;
-  }
 }
 
 function databaseUrlOf(env: Env, problems: string[]): string {
