@@ -21,9 +21,12 @@ export {
 } from './ports/token-issuer.js';
 export { PasswordHasher } from './ports/password-hasher.js';
 export { Clock } from './ports/clock.js';
-export { LoginThrottle, type ThrottleDecision } from './ports/login-throttle.js';
+export { LoginThrottle, type ThrottleDecision, type ThrottleLimit } from './ports/login-throttle.js';
 export { ChatUsernamePolicy } from './ports/chat-username-policy.js';
 export { Logger } from './ports/logger.js';
+export {
+  Observer, notify, type ObservedEvent, type LoginOutcome, type RegistrationOutcome, type ChatServiceCallOutcome,
+} from './ports/observer.js';
 export type { BoundedCache } from './ports/bounded-cache.js';
 
 export {
@@ -31,14 +34,12 @@ export {
 } from './adapters/scrypt-password-hasher.js';
 export { DefaultChatUsernamePolicy, OpaqueChatUsernamePolicy } from './adapters/default-chat-username-policy.js';
 export { SystemClock } from './adapters/system-clock.js';
-export {
-  InMemoryLoginThrottle, DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits,
-} from './adapters/in-memory-login-throttle.js';
+export { InMemoryLoginThrottle } from './adapters/in-memory-login-throttle.js';
 
 export { principalOf, type Principal } from './use-cases/principal.js';
 export type { RtcRole, IssueRtcTokenCommand } from './use-cases/issue-rtc-token.js';
-export type { LoginUserCommand, LoggedIn } from './use-cases/login-user.js';
-export type { RegisterUserCommand } from './use-cases/register-user.js';
+export { DEFAULT_LOGIN_LIMITS, type LoginLimits, type LoginUserCommand, type LoggedIn } from './use-cases/login-user.js';
+export { DEFAULT_REGISTRATION_LIMITS, type RegistrationLimits, type RegisterUserCommand } from './use-cases/register-user.js';
 export type { RenewTokenCommand, RenewedToken } from './use-cases/renew-token.js';
 export type { ProvisionChatUserCommand } from './use-cases/provision-chat-user.js';
 export { DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS, type CachedPrincipal } from './use-cases/verify-chat-token.js';

@@ -8,4 +8,6 @@ export {
   createContainer, resolveComposition,
   type AgoraSettings, type Composition, type ContainerInputs, type ProvisionerTuning,
 } from './container.js';
+export { PrometheusMetrics, startMetricsServer } from './metrics.js';
+export { ChatServiceCheck, type ChatServiceState } from './chat-service-check.js';
 export { buildServer, startServer, DEVELOPMENT_AGORA, type ChatAppServer, type ServerOverrides } from './server.js';

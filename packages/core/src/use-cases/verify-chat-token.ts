@@ -1,6 +1,7 @@
 import { UnauthenticatedError } from '../errors.js';
 import type { BoundedCache } from '../ports/bounded-cache.js';
 import type { Clock } from '../ports/clock.js';
+import { notify, type Observer } from '../ports/observer.js';
 import type { TokenIssuer } from '../ports/token-issuer.js';
 import type { UserRepository } from '../ports/user-repository.js';
 import { principalOf, type Principal } from './principal.js';
@@ -23,6 +24,7 @@ export interface VerifyChatTokenDeps {
   readonly cache?: BoundedCache<string, CachedPrincipal>;
   /** How long an entry is trusted, so that users removed from the database are refused soon after. */
   readonly cacheTtlSeconds?: number;
+  readonly observer?: Observer;
 }
 
 /**
@@ -42,11 +44,15 @@ export class VerifyChatToken {
 
   async execute(token: unknown): Promise<Principal> {
     if (typeof token !== 'string' || token.length === 0) throw new UnauthenticatedError();
-    const { tokens, users, clock, cache } = this.deps;
+    const { tokens, users, clock, cache, observer } = this.deps;
     const { subject } = await tokens.verifyChatToken(token);
     const now = clock.now();
     const hit = cache?.get(subject);
-    if (hit && hit.until > now) return hit.principal;
+    if (hit && hit.until > now) {
+      notify(observer, { kind: 'principal_cache', result: 'hit' });
+      return hit.principal;
+    }
+    notify(observer, { kind: 'principal_cache', result: 'miss' });
 
     const user = tokens.subjectKind === 'uuid' ? await users.findByChatUuid(subject) : await users.findByChatUsername(subject);
     if (!user || user.status !== 'active') {
