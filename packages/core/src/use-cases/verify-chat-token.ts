@@ -52,7 +52,7 @@ export class VerifyChatToken {
       notify(observer, { kind: 'principal_cache', result: 'hit' });
       return hit.principal;
     }
-    notify(observer, { kind: 'principal_cache', result: 'miss' });
+    if (cache) notify(observer, { kind: 'principal_cache', result: 'miss' });
 
     const user = tokens.subjectKind === 'uuid' ? await users.findByChatUuid(subject) : await users.findByChatUsername(subject);
     if (!user || user.status !== 'active') {
