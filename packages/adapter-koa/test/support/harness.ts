@@ -7,6 +7,7 @@ import { CHEAP_SCRYPT_PARAMETERS } from '@chat-app-server/core/testing';
 import { startAgoraEmulator, type AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
 import { createDatabase } from '@chat-app-server/adapter-knex';
 import { pino, type Logger } from 'pino';
+import { CONTRACT_CHECKED } from './contract.js';
 import { loadConfig, startServer, type ChatAppServer, type Env, type ServerOverrides } from '../../src/standalone/index.js';
 
 export const TEST_AGORA = Object.freeze({
@@ -141,10 +142,13 @@ export async function startTestServer(
       ...(db.schema ? { databaseSchema: db.schema } : {}),
       ...options.overrides,
     });
+    const origin = new URL(server.url).origin;
+    CONTRACT_CHECKED.add(origin);
     return Object.assign(server, {
       db,
       logs,
       stop: async () => {
+        CONTRACT_CHECKED.delete(origin);
         await server.close();
         await db.drop();
       },
