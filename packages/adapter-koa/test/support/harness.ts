@@ -99,6 +99,8 @@ export function testEnv(db: TestDatabase, emulator: AgoraEmulator, extra: Env = 
     AGORA_APP_KEY: emulator.appKey,
     AGORA_REST_API_URL: emulator.restApiUrl,
     LOG_LEVEL: 'silent',
+    // Suites register many accounts from 127.0.0.1; the tests of this limit set their own.
+    REGISTER_MAX_PER_ADDRESS: '100000',
     ...extra,
   };
 }
@@ -131,25 +133,12 @@ export async function startTestServer(
   options: { env?: Env; overrides?: ServerOverrides } = {},
 ): Promise<TestServer> {
   const db = await createTestDatabase(dialect);
-  const logs = new LogCapture();
   try {
-    const config = loadConfig(testEnv(db, emulator, options.env));
-    const server = await startServer(config, {
-      passwordHasher: cheapHasher(),
-      logger: logs.logger,
-      provisioner: FAST_PROVISIONER,
-      shutdownTimeoutMs: 3000,
-      ...(db.schema ? { databaseSchema: db.schema } : {}),
-      ...options.overrides,
-    });
-    const origin = new URL(server.url).origin;
-    CONTRACT_CHECKED.add(origin);
+    const server = await startServerOn(db, emulator, options);
+    const stopServer = server.stop;
     return Object.assign(server, {
-      db,
-      logs,
       stop: async () => {
-        CONTRACT_CHECKED.delete(origin);
-        await server.close();
+        await stopServer();
         await db.drop();
       },
     });
@@ -157,6 +146,35 @@ export async function startTestServer(
     await db.drop();
     throw err;
   }
+}
+
+/** Another server instance on an existing test database (several instances sharing one database); `stop` leaves the database. */
+export async function startServerOn(
+  db: TestDatabase,
+  emulator: AgoraEmulator,
+  options: { env?: Env; overrides?: ServerOverrides } = {},
+): Promise<TestServer> {
+  const logs = new LogCapture();
+  const config = loadConfig(testEnv(db, emulator, options.env));
+  const server = await startServer(config, {
+    passwordHasher: cheapHasher(),
+    logger: logs.logger,
+    provisioner: FAST_PROVISIONER,
+    shutdownTimeoutMs: 3000,
+    ...(db.schema ? { databaseSchema: db.schema } : {}),
+    ...options.overrides,
+  });
+  // Every response of a test server is checked against the OpenAPI document (support/http.ts).
+  const origin = new URL(server.url).origin;
+  CONTRACT_CHECKED.add(origin);
+  return Object.assign(server, {
+    db,
+    logs,
+    stop: async () => {
+      CONTRACT_CHECKED.delete(origin);
+      await server.close();
+    },
+  });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

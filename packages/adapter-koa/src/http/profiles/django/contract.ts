@@ -36,7 +36,7 @@ const register = (path: string, operationId: string) => ({
   requestExample: credentialsExample,
   response: Type.Object({ code: Ok }),
   responseExample: { code: 200 },
-  errors: ['invalid_request', 'account_exists', 'chat_username_taken', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured'],
+  errors: ['invalid_request', 'account_exists', 'chat_username_taken', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured'],
 }) as const satisfies RouteContract;
 
 const LoginResponse = Type.Object({ code: Ok, ...TOKEN, agoraUid: AgoraUid });

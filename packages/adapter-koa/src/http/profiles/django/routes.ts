@@ -21,7 +21,7 @@ export function djangoRoutes(router: Router, core: HttpCore, settings: ProfileSe
 
   for (const contract of [R.register, R.chatRegister]) {
     route(contract, async (ctx, { body }) => {
-      await core.registerUser.execute({ account: body.userAccount, password: body.userPassword });
+      await core.registerUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
       ok(ctx, contract, { code: 200 });
     });
   }
