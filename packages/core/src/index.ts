@@ -7,8 +7,8 @@ export {
   ChatUsernameTakenError, InvalidChatUsernameError, ServerBusyError,
   type ErrorCode, type ClientErrorCode, type ErrorByCode, type DomainErrorOptions,
 } from './errors.js';
-export { parseAccount, accountKeyOf, isSameAccount, type Account } from './domain/account.js';
-export { DEFAULT_PASSWORD_MIN_LENGTH } from './domain/password.js';
+export { parseAccount, accountKeyOf, isSameAccount, ACCOUNT_MAX_LENGTH, type Account } from './domain/account.js';
+export { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_BYTES } from './domain/password.js';
 export { CHAT_USERNAME_PATTERN, isValidChatUsername } from './domain/chat-username.js';
 export { AGORA_UID_MAX, isValidAgoraUid } from './domain/agora-uid.js';
 
