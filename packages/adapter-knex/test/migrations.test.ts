@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as chai from 'chai';
 import chaiAsPromised from 'chai-as-promised';
-import { ChatAppServerMigrationSource, migrateLatest, migrateRollback, MIGRATIONS_TABLE } from '../src/index.js';
+import { USER_STATUSES } from '@chat-app-server/core';
+import { migrateLatest, migrateRollback } from '../src/index.js';
+import { MIGRATIONS_TABLE } from '../src/migrate.js';
+import { ChatAppServerMigrationSource } from '../src/migrations/migration-source.js';
 import { describeEachDialect, type TestDatabase } from './support/dialects.js';
 
 chai.use(chaiAsPromised);
@@ -85,6 +88,17 @@ describeEachDialect('migrations', (dialect) => {
     expect(await db.knex.schema.hasColumn('users', 'tokens_not_before')).to.equal(false);
     expect(await db.knex('users').orderBy('account_key').pluck('account_key')).to.deep.equal(['jack', 'jack2']);
     await expect(db.knex('users').insert({ ...row, account_key: 'z', chat_username: 'z', chat_uuid: 'uz', agora_uid: 99, status: 'disabled' })).to.be.rejected;
+  });
+
+  // Migrations are history and keep their literals; this pins the status CHECK to core's one list, so a
+  // status added in core without a migration that widens the CHECK fails here.
+  it("allows exactly core's USER_STATUSES in users.status", async function () {
+    await migrateLatest(db.knex);
+    const definition = dialect.name === 'postgres'
+      ? String((await db.knex.raw("select pg_get_constraintdef(oid) as def from pg_constraint where conname = 'users_status_check'")).rows[0].def)
+      : /users_status_check\W+check\s*\(([^)]*)\)/i.exec(String((await db.knex('sqlite_master').where({ name: 'users' }).first('sql')).sql))?.[1] ?? '';
+    const allowed = [...definition.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]);
+    expect(allowed).to.have.members([...USER_STATUSES]);
   });
 });
 

@@ -245,7 +245,7 @@ describe('revocation across two server instances on one PostgreSQL database', fu
     await requirePostgres(this);
     emulator = await startTestEmulator();
     a = await startTestServer('postgres', emulator);
-    b = await startSecondServer(a.db, emulator, { PRINCIPAL_CACHE_SECONDS: '2' });
+    b = await startSecondServer(a.db, emulator, { PRINCIPAL_CACHE_TTL_SECONDS: '2' });
   });
   after(async () => {
     await b?.close();

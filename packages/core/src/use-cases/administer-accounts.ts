@@ -3,13 +3,11 @@ import { AccountNotFoundError, AccountStateError, ChatServiceUnavailableError, I
 import type { ChatProvisioner } from '../ports/chat-provisioner.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
-import type { UserRecord, UserRepository, UserStatus } from '../ports/user-repository.js';
+import { USER_STATUSES, type UserRecord, type UserRepository, type UserStatus } from '../ports/user-repository.js';
 import type { AccountDeletion } from './account-deletion.js';
 import { revocationBoundaryAt } from './principal.js';
 import type { RevokeTokens } from './revoke-tokens.js';
 import type { VerifyChatToken } from './verify-chat-token.js';
-
-export const USER_STATUSES: readonly UserStatus[] = ['pending', 'active', 'disabled', 'deleting'];
 
 export interface AdministerAccountsDeps {
   users: UserRepository;
@@ -27,7 +25,7 @@ export class AdministerAccounts {
 
   /** All accounts, or those in one status, ordered by account key. */
   async list(options: { status?: UserStatus } = {}): Promise<UserRecord[]> {
-    if (options.status !== undefined && !USER_STATUSES.includes(options.status)) {
+    if (options.status !== undefined && !(USER_STATUSES as readonly string[]).includes(options.status)) {
       throw new InvalidRequestError('status', `status must be one of ${USER_STATUSES.join(', ')}.`);
     }
     const all: UserRecord[] = [];

@@ -1,22 +1,35 @@
 import { UnauthenticatedError } from '../errors.js';
+import type { BoundedCache } from '../ports/bounded-cache.js';
 import type { Clock } from '../ports/clock.js';
 import { notify, type Observer } from '../ports/observer.js';
 import type { TokenIssuer } from '../ports/token-issuer.js';
 import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 import { principalOf, type Principal } from './principal.js';
 
-export interface PrincipalCacheOptions {
-  /** Entries kept; the oldest is dropped first. 0 turns the cache off. @default 10000 */
-  readonly maxEntries: number;
+/** How long a cached principal is trusted when nothing else is configured. */
+export const DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS = 60;
+
+/** What the principal cache holds per token subject. */
+export interface CachedPrincipal {
+  /** With the user's revocation boundary as read, and `knownAt` the time it was read. */
+  readonly principal: Principal;
+  /** ms since epoch (core's clock) after which the entry is read again from the repository. */
+  readonly until: number;
+}
+
+export interface VerifyChatTokenDeps {
+  readonly tokens: TokenIssuer;
+  readonly users: UserRepository;
+  readonly clock: Clock;
+  /** Principals by token subject; without one, every call reads the repository. */
+  readonly cache?: BoundedCache<string, CachedPrincipal>;
   /**
    * How long an entry is trusted. It bounds how long another server instance keeps accepting a bearer
    * after a revocation, a disable or a deletion (the instance that made the change forgets at once).
-   * @default 60
    */
-  readonly ttlSeconds: number;
+  readonly cacheTtlSeconds?: number;
+  readonly observer?: Observer;
 }
-
-export const DEFAULT_PRINCIPAL_CACHE: PrincipalCacheOptions = Object.freeze({ maxEntries: 10_000, ttlSeconds: 60 });
 
 /** A bearer whose signature and expiry were checked, and the user it names as stored now. */
 export interface BearerOwner {
@@ -35,35 +48,32 @@ export interface BearerOwner {
  * @throws UnauthenticatedError
  */
 export class VerifyChatToken {
-  private readonly cache = new Map<string, { principal: Principal; until: number }>();
-  private readonly cacheOptions: PrincipalCacheOptions;
+  private readonly ttlMs: number;
 
-  constructor(private readonly deps: {
-    tokens: TokenIssuer; users: UserRepository; clock: Clock; cache?: PrincipalCacheOptions; observer?: Observer;
-  }) {
-    this.cacheOptions = deps.cache ?? DEFAULT_PRINCIPAL_CACHE;
+  constructor(private readonly deps: VerifyChatTokenDeps) {
+    this.ttlMs = (deps.cacheTtlSeconds ?? DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS) * 1000;
   }
 
   /** @param options.fresh read the user from the repository even when cached (renewal: rare, and dated now) */
   async execute(token: unknown, options: { fresh?: boolean } = {}): Promise<Principal> {
     if (typeof token !== 'string' || token.length === 0) throw new UnauthenticatedError();
-    const { subject, issuedAt } = await this.deps.tokens.verifyChatToken(token);
-    const now = this.deps.clock.now();
-    const hit = options.fresh ? undefined : this.cache.get(subject);
+    const { tokens, clock, cache, observer } = this.deps;
+    const { subject, issuedAt } = await tokens.verifyChatToken(token);
+    const now = clock.now();
+    const hit = options.fresh ? undefined : cache?.get(subject);
     if (hit && hit.until > now) {
-      notify(this.deps.observer, { kind: 'principal_cache', result: 'hit' });
+      notify(observer, { kind: 'principal_cache', result: 'hit' });
       return bearing(hit.principal, issuedAt);
     }
-    if (hit) this.cache.delete(subject);
-    notify(this.deps.observer, { kind: 'principal_cache', result: 'miss' });
+    if (cache && !options.fresh) notify(observer, { kind: 'principal_cache', result: 'miss' });
 
     const user = await this.userNamed(subject);
     if (!user || user.status !== 'active') {
-      this.cache.delete(subject);
+      cache?.delete(subject);
       throw new UnauthenticatedError('The token names no active user.');
     }
     const principal = principalOf(user, now);
-    this.remember(subject, principal, now);
+    cache?.set(subject, { principal, until: now + this.ttlMs });
     return bearing(principal, issuedAt);
   }
 
@@ -85,22 +95,12 @@ export class VerifyChatToken {
   /** Drops the cached principal of `user`, so this instance sees its new state at once. */
   forget(user: { readonly chatUsername: string; readonly chatUuid: string | null }): void {
     const subject = this.deps.tokens.subjectKind === 'uuid' ? user.chatUuid : user.chatUsername;
-    if (subject !== null) this.cache.delete(subject);
+    if (subject !== null) this.deps.cache?.delete(subject);
   }
 
   private userNamed(subject: string): Promise<UserRecord | undefined> {
     const { users, tokens } = this.deps;
     return tokens.subjectKind === 'uuid' ? users.findByChatUuid(subject) : users.findByChatUsername(subject);
-  }
-
-  private remember(subject: string, principal: Principal, now: number): void {
-    const { maxEntries, ttlSeconds } = this.cacheOptions;
-    if (maxEntries <= 0) return;
-    if (this.cache.size >= maxEntries) {
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
-    }
-    this.cache.set(subject, { principal, until: now + ttlSeconds * 1000 });
   }
 }
 

@@ -21,7 +21,7 @@ Commands:
 Options:
   --json               one JSON document on stdout, for scripts
 
-Other server instances see a disable, revoke or delete within PRINCIPAL_CACHE_SECONDS (default 60).
+Other server instances see a disable, revoke or delete within PRINCIPAL_CACHE_TTL_SECONDS (default 60).
 Exit status: 0 done, 1 not found or failed (the message says what was done), 2 usage or configuration error.`;
 
 type Action = 'show' | 'disable' | 'enable' | 'revoke' | 'delete';
