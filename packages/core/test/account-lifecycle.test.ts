@@ -14,7 +14,10 @@ async function withUser(rig: TestCore = aTestCore(), account = 'jack') {
 
 /** A second server instance on the same database: its own principal cache, same repository and chat service. */
 function secondInstance(rig: TestCore) {
-  return createCore({ users: rig.users, chatProvisioner: rig.chat, tokens: rig.tokens, clock: rig.clock, passwordHasher: rig.hasher });
+  return createCore({
+    users: rig.users, chatProvisioner: rig.chat, tokens: rig.tokens, clock: rig.clock, passwordHasher: rig.hasher,
+    principalCache: new Map(), principalCacheTtlSeconds: 60,
+  });
 }
 
 describe('ChangePassword', function () {
