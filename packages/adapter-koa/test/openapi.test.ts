@@ -64,8 +64,8 @@ describe('the OpenAPI contract', function () {
     const token = { code: 200, accessToken: '007abc', expireTimestamp: 1, chatUserName: 'jack', agoraUid: '12' };
     expectMatchesContract('POST', '/app/user/login', 200, token, 'application/json');
     expect(() => expectMatchesContract('POST', '/app/user/login', 200, { ...token, agoraUid: 12 }, 'application/json')).to.throw(/agoraUid/);
-    expect(() => expectMatchesContract('POST', '/app/user/login', 403, { code: 403, error: 'forbidden', message: 'no' }, 'application/json'))
-      .to.throw(/403 is not documented/);
+    expect(() => expectMatchesContract('POST', '/app/user/login', 409, { code: 409, error: 'account_exists', message: 'no' }, 'application/json'))
+      .to.throw(/409 is not documented/);
     expect(() => expectMatchesContract('GET', '/nowhere', 404, { oops: true }, 'application/json')).to.throw(/not an error body/);
   });
 

@@ -51,7 +51,8 @@ const login = (path: string, operationId: string) => ({
   requestExample: credentialsExample,
   response: LoginResponse,
   responseExample: { ...tokenExample, agoraUid: '3316722407' },
-  errors: ['invalid_request', 'invalid_credentials', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured'],
+  // forbidden: the right password for an account an operator disabled.
+  errors: ['invalid_request', 'invalid_credentials', 'forbidden', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured'],
 }) as const satisfies RouteContract;
 
 export const DJANGO_ROUTES = {
