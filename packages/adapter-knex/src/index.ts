@@ -1,6 +1,6 @@
 export { KnexUserRepository, type KnexUserRepositoryOptions } from './knex-user-repository.js';
 export { KnexLoginThrottle } from './knex-login-throttle.js';
-export { createDatabase, ACCEPTED_DATABASE_URLS, type CreateDatabaseOptions } from './create-database.js';
+export { createDatabase, insecureDatabaseFileWarning, ACCEPTED_DATABASE_URLS, type CreateDatabaseOptions } from './create-database.js';
 export { migrateLatest, migrateRollback, MIGRATIONS_TABLE } from './migrate.js';
 export { ChatAppServerMigrationSource } from './migrations/migration-source.js';
 export { usersUniqueViolation, USERS_UNIQUE_CONSTRAINTS, type UsersUniqueColumn } from './db-errors.js';
