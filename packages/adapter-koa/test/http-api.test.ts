@@ -52,6 +52,28 @@ for (const dialect of DIALECTS) {
       return login.body as { accessToken: string; expireTimestamp: number; chatUserName: string; agoraUid: string };
     }
 
+    describe('media types', () => {
+      it('reads JSON under any RFC 9110 spelling of application/json, and without a Content-Type', async () => {
+        const spellings = [
+          'application/json; charset=UTF-8',
+          'Application/JSON',
+          'application/json ; charset=utf-8',
+          'APPLICATION/JSON;CHARSET="Utf-8"',
+          'application/json;\tcharset=utf8',
+          undefined, // the sample apps' clients send no Content-Type
+        ];
+        for (const [i, contentType] of spellings.entries()) {
+          const account = `media${i}`;
+          const headers: Record<string, string> = contentType === undefined ? {} : { 'Content-Type': contentType };
+          const body = JSON.stringify({ userAccount: account, userPassword: PASSWORD });
+          const registered = await api.request('POST', '/app/user/register', { headers, body });
+          expect(registered.status, `${contentType}: ${registered.text}`).to.equal(200);
+          const login = await api.request('POST', '/app/user/login', { headers, body });
+          expect(login.status, `${contentType}: ${login.text}`).to.equal(200);
+        }
+      });
+    });
+
     describe('the whole flow', () => {
       it('registers, logs in, issues publisher and subscriber tokens and renews, every token verified independently', async () => {
         const before = Date.now();
@@ -231,7 +253,11 @@ for (const dialect of DIALECTS) {
         'register: 1025-byte userPassword': reg({ ...ok, userPassword: 'x'.repeat(1025) }, { mentions: 'userPassword' }),
         'register: body over 16 KiB': reg({ ...ok, padding: 'x'.repeat(20_000) }, { status: 413, error: 'payload_too_large' }),
         'register: text/plain': reg(JSON.stringify(ok), { headers: { 'Content-Type': 'text/plain' }, status: 415, error: 'unsupported_media_type' }),
-        'register: no Content-Type': reg(JSON.stringify(ok), { headers: {}, status: 415, error: 'unsupported_media_type' }),
+        'register: no Content-Type, malformed JSON': reg('{"userAccount": "x",', { headers: {} }),
+        'register: application/jsonx': reg(JSON.stringify(ok), { headers: { 'Content-Type': 'application/jsonx' }, status: 415, error: 'unsupported_media_type' }),
+        'register: JSON in UTF-16': reg(JSON.stringify(ok), {
+          headers: { 'Content-Type': 'Application/JSON; Charset=UTF-16' }, status: 415, error: 'unsupported_media_type',
+        }),
         'register: form-encoded': reg('userAccount=newcomer&userPassword=x', {
           headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, status: 415, error: 'unsupported_media_type',
         }),

@@ -28,8 +28,11 @@ export interface ServerConfig {
   readonly passwordMinLength: number;
   readonly loginMaxFailures: number;
   readonly loginFailureWindowSeconds: number;
-  /** TRUST_PROXY: take the client address from X-Forwarded-For. */
-  readonly trustProxy: boolean;
+  /**
+   * TRUST_PROXY: how many reverse proxies append to X-Forwarded-For (0: none, `true` = 1); the client
+   * address is the entry the outermost of them added, the N-th from the right.
+   */
+  readonly trustProxy: number;
   /** SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may take to finish on SIGTERM. */
   readonly shutdownTimeoutSeconds: number;
   readonly nodeEnv: string;
@@ -84,7 +87,7 @@ export function loadConfig(env: Env): ServerConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
   const nodeEnv = text(env.NODE_ENV) ?? 'development';
-  const production = nodeEnv === 'production';
+  const production = !isDevelopmentEnv(nodeEnv);
 
   const port = integer(env, 'PORT', 8000, 0, 65_535, problems);
   const host = text(env.HOST) ?? '127.0.0.1';
@@ -105,7 +108,7 @@ export function loadConfig(env: Env): ServerConfig {
   if (passwordMinLength < 8 && production) warnings.push(`PASSWORD_MIN_LENGTH=${passwordMinLength} is below the recommended 8.`);
   const loginMaxFailures = integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 1_000_000, problems);
   const loginFailureWindowSeconds = integer(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 7 * 86_400, problems);
-  const trustProxy = boolean(env, 'TRUST_PROXY', false, problems);
+  const trustProxy = proxyHops(env, problems);
   const shutdownTimeoutSeconds = integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -115,13 +118,22 @@ export function loadConfig(env: Env): ServerConfig {
   };
 }
 
+/**
+ * Development mode (the built-in emulator, when no AGORA_* is set) is for NODE_ENV unset, `development`
+ * or `test` only, spelled exactly: any other value (`production`, `Production`, `staging`...) is a
+ * deployment, which must name its Agora project.
+ */
+export function isDevelopmentEnv(nodeEnv: string | undefined): boolean {
+  return nodeEnv === undefined || nodeEnv === 'development' || nodeEnv === 'test';
+}
+
 function agoraOf(env: Env, nodeEnv: string, problems: string[], warnings: string[]): AgoraConfig {
   const set = AGORA_VARIABLES.filter((name) => text(env[name]) !== undefined);
   if (set.length === 0) {
-    if (nodeEnv === 'production') {
+    if (!isDevelopmentEnv(nodeEnv)) {
       problems.push(
-        'AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL are required when NODE_ENV=production ' +
-          '(the built-in Agora Chat emulator is for development only).',
+        `AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL are required when NODE_ENV=${nodeEnv} ` +
+          '(the built-in Agora Chat emulator is only for NODE_ENV unset, development or test).',
       );
     }
     return { mode: 'emulator' };
@@ -171,7 +183,7 @@ function restApiUrlOf(env: Env, nodeEnv: string, problems: string[], warnings: s
     problems.push(`${name} must be an origin such as https://a61.chat.agora.io (no path, query or credentials).`);
     return undefined;
   }
-  if (parsed.protocol === 'http:' && nodeEnv !== 'development' && nodeEnv !== 'test') {
+  if (parsed.protocol === 'http:' && !isDevelopmentEnv(nodeEnv)) {
     warnings.push(`${name} uses http://: Agora app tokens and chat passwords travel unencrypted. Use https:// outside development.`);
   }
   return parsed.origin;
@@ -242,11 +254,11 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
-function boolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
-  const raw = text(env[name])?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  problems.push(`${name} must be true or false, got "${raw}".`);
-  return fallback;
+function proxyHops(env: Env, problems: string[]): number {
+  const raw = text(env.TRUST_PROXY)?.toLowerCase();
+  if (raw === undefined || raw === 'false') return 0;
+  if (raw === 'true') return 1;
+  if (/^\d+$/.test(raw) && Number(raw) <= 10) return Number(raw);
+  problems.push(`TRUST_PROXY must be false, true (one proxy) or the number of proxies in front of the server (0-10), got "${raw}".`);
+  return 0;
 }

@@ -8,4 +8,4 @@ export {
   type ServerConfig, type AgoraConfig, type Env, type LogLevel,
 } from './config.js';
 export { createContainer, resolveComposition, TYPES, type AgoraSettings, type Composition, type ContainerInputs, type ProvisionerTuning } from './container.js';
-export { buildServer, startServer, createLogger, DEVELOPMENT_AGORA, type ChatAppServer, type ServerOverrides } from './server.js';
+export { buildServer, startServer, createLogger, type ChatAppServer, type ServerOverrides } from './server.js';

@@ -1,24 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock, PasswordHasher } from '@chat-app-server/core';
 import { startAgoraEmulator, type AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
-import { createDatabase, migrateLatest } from '@chat-app-server/adapter-knex';
+import { createDatabase, insecureDatabaseFileWarning, migrateLatest } from '@chat-app-server/adapter-knex';
 import { pino, type Logger as PinoLogger } from 'pino';
-import type { ServerConfig } from './config.js';
+import { isDevelopmentEnv, type ServerConfig } from './config.js';
 import { createContainer, resolveComposition, type AgoraSettings, type Composition, type ProvisionerTuning } from './container.js';
 
 type Knex = ReturnType<typeof createDatabase>;
 
-/**
- * Development credentials of the built-in emulator. They only work against the emulator: Agora has
- * no project with them.
- */
-export const DEVELOPMENT_AGORA = Object.freeze({
-  appId: 'de7e1000de7e1000de7e1000de7e1000',
-  appCertificate: 'c0ffee00c0ffee00c0ffee00c0ffee00',
-  orgName: 'dev',
-  appName: 'chat-app-server',
-});
+/** App Key of the built-in emulator (development mode). */
+const DEVELOPMENT_APP = Object.freeze({ orgName: 'dev', appName: 'chat-app-server' });
 
 /** Replacements for tests and embedders; production passes none. */
 export interface ServerOverrides {
@@ -62,14 +55,19 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
   let emulator: AgoraEmulator | undefined;
   let agora: AgoraSettings;
   if (config.agora.mode === 'emulator') {
-    // loadConfig refuses this in production; checked again so no other caller can slip through.
-    if (config.nodeEnv === 'production') throw new Error('The built-in Agora Chat emulator is refused when NODE_ENV=production.');
-    emulator = await startAgoraEmulator({ ...DEVELOPMENT_AGORA, host: '127.0.0.1', port: 0 });
-    agora = { appId: DEVELOPMENT_AGORA.appId, appCertificate: DEVELOPMENT_AGORA.appCertificate, appKey: emulator.appKey, restApiUrl: emulator.restApiUrl };
+    // loadConfig refuses this outside development; checked again so no other caller can slip through.
+    if (!isDevelopmentEnv(config.nodeEnv)) {
+      throw new Error(`The built-in Agora Chat emulator is refused when NODE_ENV=${config.nodeEnv}.`);
+    }
+    // Random per process: a published constant would let anyone forge bearers for a server that runs
+    // in development mode where it should not.
+    const credentials = { appId: randomBytes(16).toString('hex'), appCertificate: randomBytes(16).toString('hex') };
+    emulator = await startAgoraEmulator({ ...credentials, ...DEVELOPMENT_APP, host: '127.0.0.1', port: 0 });
+    agora = { ...credentials, appKey: emulator.appKey, restApiUrl: emulator.restApiUrl };
     logger.warn(
       { emulator: emulator.restApiUrl },
       '*** DEVELOPMENT MODE: no AGORA_* variables are set, so chat users are created in a built-in, in-memory ' +
-        'Agora Chat emulator with development credentials. Tokens from this server do NOT work with Agora. ' +
+        'Agora Chat emulator with random development credentials (new at every start). Tokens from this server do NOT work with Agora. ' +
         'Set AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL for real use. ***',
     );
   } else {
@@ -77,6 +75,8 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
     agora = { appId, appCertificate, appKey, restApiUrl };
   }
 
+  const databaseFileWarning = insecureDatabaseFileWarning(config.databaseUrl);
+  if (databaseFileWarning) logger.warn(databaseFileWarning);
   let knex: Knex | undefined;
   try {
     knex = createDatabase(config.databaseUrl, overrides.databaseSchema === undefined ? {} : { schema: overrides.databaseSchema });
