@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidCredentialsError, type LoginUserInput } from '@chat-app-server/core';
+import { InvalidCredentialsError, type LoginUserCommand } from '@chat-app-server/core';
 import { expect } from 'chai';
 import { createApp, type HttpCore } from '../src/index.js';
 import { request } from './support/http.js';
@@ -11,7 +11,7 @@ describe('client address behind reverse proxies', () => {
   const seen: Array<string | undefined> = [];
   const recordingCore = {
     loginUser: {
-      execute: async (input: LoginUserInput) => {
+      execute: async (input: LoginUserCommand) => {
         seen.push(input.clientAddress);
         throw new InvalidCredentialsError();
       },

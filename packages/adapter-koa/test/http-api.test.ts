@@ -355,7 +355,10 @@ for (const dialect of DIALECTS) {
         '429 answers': (e) => e.faults.failNext(tries, { status: 429, retryAfter: 1 }),
         'dropped connections': (e) => e.faults.dropNext(tries),
         'a hanging service': (e) => e.faults.delayNext(tries, 2500),
+        'a proxy page naming an internal address': (e) => e.faults.failNext(tries, { status: 502, body: 'Bad Gateway: upstream 10.20.30.40:8080 refused' }),
       };
+      // What must never reach a client: addresses, error codes, timeouts, upstream bodies.
+      const UPSTREAM_DETAIL = /\d+\.\d+\.\d+\.\d+|ECONN|ETIMEDOUT|awaiting|timeout|HTTP \d|upstream|gateway/i;
       let n = 0;
       for (const [name, inject] of Object.entries(faults)) {
         it(`answers 503 with Retry-After on ${name}, leaves no active user, and succeeds once the service recovers`, async () => {
@@ -365,6 +368,7 @@ for (const dialect of DIALECTS) {
           const res = await api.register(account, PASSWORD);
           const elapsed = Date.now() - started;
           expectError(res, 503, 'chat_service_unavailable');
+          expect(res.body.message).to.match(/^The chat service .*; try again later\.$/).and.not.match(UPSTREAM_DETAIL);
           expect(Number(res.headers['retry-after'])).to.be.at.least(1);
           expect(elapsed, 'answered within the provisioner deadline').to.be.below(FAST_PROVISIONER.deadlineMs + 1000);
           const row = await server.users.findByAccountKey(accountKeyOf(account));
@@ -380,6 +384,20 @@ for (const dialect of DIALECTS) {
           expect((await server.users.findByAccountKey(accountKeyOf(account)))?.status).to.equal('active');
         });
       }
+
+      it('tells the client a fixed sentence when the chat service is unreachable, and the log the details under the request id', async () => {
+        const unreachable = await startTestServer(dialect, emulator, { env: { AGORA_REST_API_URL: 'http://127.0.0.1:1' } });
+        try {
+          const res = await client(unreachable.url).register('unreachable', PASSWORD);
+          expectError(res, 503, 'chat_service_unavailable');
+          expect(res.body.message).to.equal('The chat service could not be reached; try again later.');
+          const requestId = String(res.headers['x-request-id']);
+          const logged = unreachable.logs.lines.filter((line) => line.includes(requestId)).join('');
+          expect(logged).to.include('ECONNREFUSED').and.include('127.0.0.1:1');
+        } finally {
+          await unreachable.stop();
+        }
+      });
 
       it('adopts the chat user when the creation succeeded but its answer was lost', async () => {
         emulator.faults.createThenDropNext(1);

@@ -40,7 +40,7 @@ describe('configuration', () => {
     expect(config).to.include({
       port: 8000, host: '127.0.0.1', databaseUrl: 'sqlite:./data/chat-app-server.sqlite', tokenExpireSeconds: 86_400,
       chatTokenSubject: 'username', tokenAuth: 'bearer', logLevel: 'info', passwordMinLength: 8, loginMaxFailures: 10,
-      loginFailureWindowSeconds: 900, trustProxy: 0,
+      loginFailureWindowSeconds: 900, trustProxy: 0, headersTimeoutSeconds: 10, requestTimeoutSeconds: 30, maxConnections: 1000,
     });
     expect(config.corsOrigins).to.deep.equal([]);
     expect(config.agora).to.deep.equal({ mode: 'emulator' });
@@ -91,6 +91,9 @@ describe('configuration', () => {
     ['a non-numeric LOGIN_FAILURE_WINDOW_SECONDS', { LOGIN_FAILURE_WINDOW_SECONDS: '15m' }, 'LOGIN_FAILURE_WINDOW_SECONDS'],
     ['a TRUST_PROXY that is neither a boolean nor a number', { TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
     ['a TRUST_PROXY above 10 proxies', { TRUST_PROXY: '11' }, 'TRUST_PROXY'],
+    ['a zero HEADERS_TIMEOUT_SECONDS', { HEADERS_TIMEOUT_SECONDS: '0' }, 'HEADERS_TIMEOUT_SECONDS'],
+    ['a REQUEST_TIMEOUT_SECONDS below HEADERS_TIMEOUT_SECONDS', { HEADERS_TIMEOUT_SECONDS: '20', REQUEST_TIMEOUT_SECONDS: '10' }, 'REQUEST_TIMEOUT_SECONDS'],
+    ['a non-numeric MAX_CONNECTIONS', { MAX_CONNECTIONS: 'many' }, 'MAX_CONNECTIONS'],
     ['production without AGORA_* settings', { NODE_ENV: 'production' }, 'AGORA_APP_ID'],
     ['NODE_ENV=Production without AGORA_* settings', { NODE_ENV: 'Production' }, 'AGORA_APP_ID'],
     ['NODE_ENV=PRODUCTION without AGORA_* settings', { NODE_ENV: 'PRODUCTION' }, 'AGORA_APP_ID'],

@@ -26,6 +26,12 @@ export interface ServerConfig {
   readonly trustProxy: number;
   /** SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may take to finish on SIGTERM. */
   readonly shutdownTimeoutSeconds: number;
+  /** HEADERS_TIMEOUT_SECONDS: a client must send the request line and headers within this. */
+  readonly headersTimeoutSeconds: number;
+  /** REQUEST_TIMEOUT_SECONDS: a client must send the whole request (headers and body) within this. */
+  readonly requestTimeoutSeconds: number;
+  /** MAX_CONNECTIONS: open connections beyond this are closed at once. */
+  readonly maxConnections: number;
   /** METRICS_PORT: the Prometheus listener's port; `undefined` (unset) serves no metrics. */
   readonly metricsPort: number | undefined;
   /** METRICS_HOST: the address the metrics listener binds to (loopback by default: never public by accident). */
@@ -99,6 +105,10 @@ export function loadConfig(env: Env): ServerConfig {
   const loginFailureWindowSeconds = integer(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 7 * 86_400, problems);
   const trustProxy = proxyHops(env, problems);
   const shutdownTimeoutSeconds = integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600, problems);
+  const headersTimeoutSeconds = integer(env, 'HEADERS_TIMEOUT_SECONDS', 10, 1, 300, problems);
+  const requestTimeoutSeconds = integer(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 3600, problems);
+  if (requestTimeoutSeconds < headersTimeoutSeconds) problems.push('REQUEST_TIMEOUT_SECONDS must be at least HEADERS_TIMEOUT_SECONDS.');
+  const maxConnections = integer(env, 'MAX_CONNECTIONS', 1000, 1, 1_000_000, problems);
   const metricsPort = text(env.METRICS_PORT) === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65_535, problems);
   const metricsHost = text(env.METRICS_HOST) ?? '127.0.0.1';
   if (metricsPort !== undefined && metricsPort === port && metricsPort !== 0) problems.push('METRICS_PORT must differ from PORT.');
@@ -108,6 +118,7 @@ export function loadConfig(env: Env): ServerConfig {
   return {
     port, host, databaseUrl, agora, tokenExpireSeconds, chatTokenSubject, tokenAuth, corsOrigins, logLevel,
     passwordMinLength, loginMaxFailures, loginFailureWindowSeconds, trustProxy, shutdownTimeoutSeconds,
+    headersTimeoutSeconds, requestTimeoutSeconds, maxConnections,
     metricsPort, metricsHost, agoraCheckIntervalSeconds, nodeEnv, warnings,
   };
 }

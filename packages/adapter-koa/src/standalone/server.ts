@@ -129,6 +129,9 @@ export function createLogger(config: Pick<ServerConfig, 'logLevel'>): PinoLogger
   });
 }
 
+const TIMEOUT_CHECK_INTERVAL_MS = 500;
+const DROP_WARNING_INTERVAL_MS = 10_000;
+
 function assemble(
   config: ServerConfig, parts: Composition, knex: Knex, emulator: AgoraEmulator | undefined, logger: PinoLogger,
   metrics: PrometheusMetrics | undefined, shutdownTimeoutMs: number,
@@ -137,15 +140,29 @@ function assemble(
   // Handlers still running, also those whose client hung up: the database must outlive them all.
   let inFlight = 0;
   let drained: (() => void) | undefined;
-  const httpServer = createServer((req, res) => {
-    inFlight++;
-    void handle(req, res).finally(() => {
-      if (--inFlight === 0) drained?.();
-    });
+  const httpServer = createServer(
+    {
+      // Slow-loris bounds: a request must arrive within these, whatever the client does. Node enforces
+      // them on a timer (30 s by default), which let slow clients stay up to 30 s longer.
+      headersTimeout: config.headersTimeoutSeconds * 1000,
+      requestTimeout: config.requestTimeoutSeconds * 1000,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    (req, res) => {
+      inFlight++;
+      void handle(req, res).finally(() => {
+        if (--inFlight === 0) drained?.();
+      });
+    },
+  );
+  // Beyond the cap Node closes new connections at once (no answer): file descriptors and memory stay bounded.
+  httpServer.maxConnections = config.maxConnections;
+  let lastDropWarning = 0;
+  httpServer.on('drop', () => {
+    if (Date.now() - lastDropWarning < DROP_WARNING_INTERVAL_MS) return;
+    lastDropWarning = Date.now();
+    logger.warn({ maxConnections: config.maxConnections }, 'MAX_CONNECTIONS reached: closing new connections at once');
   });
-  // Slow-loris bounds: a request must arrive within these, whatever the client does.
-  httpServer.headersTimeout = 10_000;
-  httpServer.requestTimeout = 30_000;
   let closing: Promise<void> | undefined;
   // While closing, a connection whose response has just finished is idle: close it then, instead of
   // letting it linger until keepAliveTimeout.
