@@ -17,8 +17,14 @@ export interface ServerConfig {
   readonly corsOrigins: readonly string[];
   readonly logLevel: LogLevel;
   readonly passwordMinLength: number;
+  /** LOGIN_MAX_FAILURES: failed logins per client address and account in a window. */
   readonly loginMaxFailures: number;
+  /** LOGIN_MAX_FAILURES_PER_ACCOUNT: failed logins per account (all addresses) and per address (all accounts). */
+  readonly loginMaxFailuresPerAccount: number;
   readonly loginFailureWindowSeconds: number;
+  /** REGISTER_MAX_PER_ADDRESS: registration attempts per client address in REGISTER_WINDOW_SECONDS. */
+  readonly registerMaxPerAddress: number;
+  readonly registerWindowSeconds: number;
   /**
    * TRUST_PROXY: how many reverse proxies append to X-Forwarded-For (0: none, `true` = 1); the client
    * address is the entry the outermost of them added, the N-th from the right.
@@ -54,6 +60,8 @@ export class ConfigError extends Error {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/chat-app-server.sqlite';
+/** Longest throttle window (login and registration): the store prunes windows older than this. */
+export const MAX_WINDOW_SECONDS = 7 * 86_400;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -102,7 +110,16 @@ export function loadConfig(env: Env): ServerConfig {
   const passwordMinLength = integer(env, 'PASSWORD_MIN_LENGTH', 8, 1, 1024, problems);
   if (passwordMinLength < 8 && production) warnings.push(`PASSWORD_MIN_LENGTH=${passwordMinLength} is below the recommended 8.`);
   const loginMaxFailures = integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 1_000_000, problems);
-  const loginFailureWindowSeconds = integer(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 7 * 86_400, problems);
+  const loginMaxFailuresPerAccount = integer(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', 100, 1, 1_000_000, problems);
+  if (loginMaxFailuresPerAccount < loginMaxFailures) {
+    warnings.push(
+      `LOGIN_MAX_FAILURES_PER_ACCOUNT=${loginMaxFailuresPerAccount} is below LOGIN_MAX_FAILURES=${loginMaxFailures}: ` +
+        'anyone can then lock an account out from their own address.',
+    );
+  }
+  const loginFailureWindowSeconds = integer(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, MAX_WINDOW_SECONDS, problems);
+  const registerMaxPerAddress = integer(env, 'REGISTER_MAX_PER_ADDRESS', 20, 1, 1_000_000, problems);
+  const registerWindowSeconds = integer(env, 'REGISTER_WINDOW_SECONDS', 3600, 1, MAX_WINDOW_SECONDS, problems);
   const trustProxy = proxyHops(env, problems);
   const shutdownTimeoutSeconds = integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600, problems);
   const headersTimeoutSeconds = integer(env, 'HEADERS_TIMEOUT_SECONDS', 10, 1, 300, problems);
@@ -117,8 +134,8 @@ export function loadConfig(env: Env): ServerConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, databaseUrl, agora, tokenExpireSeconds, chatTokenSubject, tokenAuth, corsOrigins, logLevel,
-    passwordMinLength, loginMaxFailures, loginFailureWindowSeconds, trustProxy, shutdownTimeoutSeconds,
-    headersTimeoutSeconds, requestTimeoutSeconds, maxConnections,
+    passwordMinLength, loginMaxFailures, loginMaxFailuresPerAccount, loginFailureWindowSeconds, registerMaxPerAddress,
+    registerWindowSeconds, trustProxy, shutdownTimeoutSeconds, headersTimeoutSeconds, requestTimeoutSeconds, maxConnections,
     metricsPort, metricsHost, agoraCheckIntervalSeconds, nodeEnv, warnings,
   };
 }
