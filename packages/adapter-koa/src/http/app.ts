@@ -48,7 +48,7 @@ export function createApp(core: HttpCore, options: AppOptions = {}): Koa {
   const { logger } = options;
   // Koa reports here what happens outside the middleware chain, such as a socket that Node closed
   // because the client was too slow (REQUEST_TIMEOUT_SECONDS): a log line, not a stack on stderr.
-  if (logger) app.on('error', (err: Error, ctx?: Context) => logger.warn({ err, ...(ctx ? { requestId: requestIdOf(ctx) } : {}) }, 'request ended early'));
+  if (logger) app.on('error', (err: Error, ctx?: Context) => logger.warn({ err, ...(ctx ? { requestId: ensureRequestId(ctx) } : {}) }, 'request ended early'));
   app.use(requestIdMiddleware);
   if (logger || options.observeRequest) app.use(accessLog(logger, options.observeRequest));
   app.use(errorMiddleware(logger));
