@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAgoraAdapters, type AgoraAdapters } from '@chat-app-server/adapter-agora';
-import { createDatabase, KnexLoginThrottle, KnexUserRepository, migrateLatest } from '@chat-app-server/adapter-knex';
+import { createDatabase, KnexUserRepository, migrateLatest } from '@chat-app-server/adapter-knex';
 import { createCore, type Core } from '@chat-app-server/core';
 import type { ErrorLogger } from '@chat-app-server/core/http';
 import express from 'express';
@@ -32,13 +32,7 @@ export async function startExample(env: Env = process.env, logger: ErrorLogger =
   const knex = createDatabase(env.DATABASE_URL ?? 'sqlite:./data/chat-app-server.sqlite');
   try {
     await migrateLatest(knex);
-    const core = createCore({
-      users: new KnexUserRepository(knex),
-      chatProvisioner: agora.chatProvisioner,
-      tokens: agora.tokens,
-      loginThrottle: new KnexLoginThrottle(knex, { maxFailures: 10, windowSeconds: 900 }),
-      logger,
-    });
+    const core = createCore({ users: new KnexUserRepository(knex), chatProvisioner: agora.chatProvisioner, tokens: agora.tokens, logger });
 
     const app = express();
     app.disable('x-powered-by');

@@ -8,6 +8,7 @@ import type { ChatUsernamePolicy } from './ports/chat-username-policy.js';
 import type { Clock } from './ports/clock.js';
 import type { LoginThrottle } from './ports/login-throttle.js';
 import type { Logger } from './ports/logger.js';
+import type { ObservedEvent, Observer } from './ports/observer.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
 import type { TokenIssuer } from './ports/token-issuer.js';
 import type { UserRepository } from './ports/user-repository.js';
@@ -15,9 +16,9 @@ import { ChatAccountSaga } from './use-cases/chat-account-saga.js';
 import { FindActiveUser } from './use-cases/find-active-user.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
-import { LoginUser } from './use-cases/login-user.js';
+import { DEFAULT_LOGIN_LIMITS, LoginUser, type LoginLimits } from './use-cases/login-user.js';
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
-import { RegisterUser } from './use-cases/register-user.js';
+import { DEFAULT_REGISTRATION_LIMITS, RegisterUser, type RegistrationLimits } from './use-cases/register-user.js';
 import { RenewToken } from './use-cases/renew-token.js';
 import { VerifyChatToken, type PrincipalCacheOptions } from './use-cases/verify-chat-token.js';
 
@@ -29,11 +30,20 @@ export interface CoreDeps {
   passwordHasher?: PasswordHasher;
   /** @default the system clock */
   clock?: Clock;
-  /** @default an {@link InMemoryLoginThrottle} (10 failures per 15 minutes) */
+  /** Where login and registration attempts are counted. @default an {@link InMemoryLoginThrottle} (one process only) */
   loginThrottle?: LoginThrottle;
+  /** @default {@link DEFAULT_LOGIN_LIMITS} */
+  loginLimits?: LoginLimits;
+  /** Registrations per client address. @default {@link DEFAULT_REGISTRATION_LIMITS} */
+  registrationLimits?: RegistrationLimits;
   /** @default {@link DefaultChatUsernamePolicy} */
   chatUsernamePolicy?: ChatUsernamePolicy;
   logger?: Logger;
+  /**
+   * Receives the events operators count (logins, registrations, cache hits; see {@link ObservedEvent}).
+   * Also given to the default password hasher; pass it to your own adapters too.
+   */
+  observer?: Observer;
   /** @default 8 */
   passwordMinLength?: number;
   /** How long one registration attempt owns its pending row. @default 60 */
@@ -65,8 +75,10 @@ export interface Core {
  */
 export function createCore(deps: CoreDeps): Core {
   const clock = deps.clock ?? new SystemClock();
-  const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher();
+  const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher(deps.observer ? { observer: deps.observer } : {});
+  const observed = deps.observer ? { observer: deps.observer } : {};
   const { users, tokens } = deps;
+  const loginThrottle = deps.loginThrottle ?? new InMemoryLoginThrottle();
   const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
   const saga = new ChatAccountSaga({
     users,
@@ -75,20 +87,26 @@ export function createCore(deps: CoreDeps): Core {
     clock,
     leaseSeconds,
     ...(deps.logger ? { logger: deps.logger } : {}),
+    ...observed,
     ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
   });
   const issueChatToken = new IssueChatToken({ tokens });
-  const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}) });
+  const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}), ...observed });
   return {
     provisionChatUser: new ProvisionChatUser({ users, saga, clock, leaseSeconds }),
     issueChatToken,
     issueRtcToken: new IssueRtcToken({ tokens }),
     verifyChatToken,
-    registerUser: new RegisterUser({ saga, passwordHasher, passwordMinLength: deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH }),
+    registerUser: new RegisterUser({
+      saga, passwordHasher, clock, throttle: loginThrottle,
+      passwordMinLength: deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH,
+      limits: deps.registrationLimits ?? DEFAULT_REGISTRATION_LIMITS,
+    }),
     loginUser: new LoginUser({
-      users, passwordHasher, clock, saga, issueChatToken,
-      loginThrottle: deps.loginThrottle ?? new InMemoryLoginThrottle(),
+      users, passwordHasher, clock, saga, issueChatToken, loginThrottle,
+      limits: deps.loginLimits ?? DEFAULT_LOGIN_LIMITS,
       ...(deps.logger ? { logger: deps.logger } : {}),
+      ...observed,
     }),
     renewToken: new RenewToken({ verifyChatToken, issueChatToken }),
     findActiveUser: new FindActiveUser({ users }),

@@ -12,6 +12,7 @@ export * from './ports/clock.js';
 export * from './ports/login-throttle.js';
 export * from './ports/chat-username-policy.js';
 export * from './ports/logger.js';
+export * from './ports/observer.js';
 export * from './adapters/scrypt-password-hasher.js';
 export * from './adapters/default-chat-username-policy.js';
 export * from './adapters/system-clock.js';

@@ -1,6 +1,7 @@
 import * as scryptKdf from 'scrypt-kdf';
+import { notify, type Observer } from '../ports/observer.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
-import { WorkLimiter } from './work-limiter.js';
+import { WorkLimiter, type WorkOptions } from './work-limiter.js';
 
 // scrypt-kdf 4's typings declare named exports, but its code only has a default export (a class).
 const Scrypt = (scryptKdf as unknown as { default: typeof scryptKdf }).default;
@@ -23,32 +24,45 @@ export interface ScryptPasswordHasherOptions {
    * @default 2
    */
   concurrency?: number;
-  /** Hashes allowed to wait; more are refused with `server_busy`. @default 4 × concurrency */
+  /**
+   * Hashes allowed to wait (clients are served round-robin, see {@link WorkLimiter}); more are refused
+   * with `server_busy`. @default 4 × concurrency
+   */
   maxQueue?: number;
   /**
    * A hash whose expected wait in the queue exceeds this is refused with `server_busy` at once:
    * a quick 503 with Retry-After serves a client better than a login that takes seconds. @default 1000
    */
   maxWaitMs?: number;
+  /** Receives `password_hash` (queue wait) and `password_hash_shed` events. */
+  observer?: Observer;
 }
 
 /** {@link PasswordHasher} on scrypt-kdf: parameters and salt live in the base64 hash itself. */
 export class ScryptPasswordHasher implements PasswordHasher {
   readonly parameters: ScryptParameters;
   private readonly limiter: WorkLimiter;
+  private readonly observer: Observer | undefined;
 
   constructor(options: ScryptPasswordHasherOptions = {}) {
     this.parameters = options.parameters ?? OWASP_SCRYPT_PARAMETERS;
     const concurrency = options.concurrency ?? 2;
-    this.limiter = new WorkLimiter({ concurrency, maxQueue: options.maxQueue ?? 4 * concurrency, maxWaitMs: options.maxWaitMs ?? 1000 });
+    const observer = options.observer;
+    this.observer = observer;
+    this.limiter = new WorkLimiter({
+      concurrency,
+      maxQueue: options.maxQueue ?? 4 * concurrency,
+      maxWaitMs: options.maxWaitMs ?? 1000,
+      onShed: () => notify(observer, { kind: 'password_hash_shed' }),
+    });
   }
 
-  async hash(password: string): Promise<string> {
-    const key = await this.limiter.run(() => Scrypt.kdf(password, this.parameters));
+  async hash(password: string, client?: string): Promise<string> {
+    const key = await this.limiter.run(() => Scrypt.kdf(password, this.parameters), this.options('hash', client));
     return Buffer.from(key).toString('base64');
   }
 
-  async verify(hash: string, password: string): Promise<boolean> {
+  async verify(hash: string, password: string, client?: string): Promise<boolean> {
     const params = paramsOf(hash);
     if (!params) return false;
     return this.limiter.run(async () => {
@@ -57,11 +71,18 @@ export class ScryptPasswordHasher implements PasswordHasher {
       } catch {
         return false; // a tampered hash fails its checksum
       }
-    });
+    }, this.options('verify', client));
   }
 
-  checkCapacity(): void {
-    this.limiter.checkCapacity();
+  private options(operation: 'hash' | 'verify', client: string | undefined): WorkOptions {
+    return {
+      onStart: (queueWaitMs) => notify(this.observer, { kind: 'password_hash', operation, queueWaitMs }),
+      ...(client === undefined ? {} : { client }),
+    };
+  }
+
+  checkCapacity(client?: string): void {
+    this.limiter.checkCapacity(client);
   }
 
   needsRehash(hash: string): boolean {
