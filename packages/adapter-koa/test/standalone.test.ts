@@ -298,7 +298,9 @@ describe('embedding', () => {
   });
 });
 
-describe('the CLI', () => {
+describe('the CLI', function () {
+  // Each test spawns one or two Node processes that compile TypeScript: slow on a loaded machine.
+  this.timeout(60_000);
   let cwd: string;
   beforeEach(() => {
     cwd = mkdtempSync(join(tmpdir(), 'chat-app-server-cli-'));
