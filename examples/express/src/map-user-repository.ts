@@ -1,0 +1,129 @@
+// Your own storage behind core's UserRepository port: a Map here, your ORM in a real backend.
+// test/map-user-repository.test.ts runs core's contract kit on it: an adapter that passes is interchangeable.
+import {
+  AccountExistsError, ChatUsernameTakenError, isValidAgoraUid, type NewPendingUser, type PasswordChange, type StatusChange,
+  type Takeover, type UserListQuery, type UserRecord, type UserRepository,
+} from '@chat-app-server/core';
+
+export class MapUserRepository implements UserRepository {
+  private readonly rows = new Map<string, UserRecord>();
+
+  async findByAccountKey(accountKey: string): Promise<UserRecord | undefined> {
+    return this.rows.get(accountKey);
+  }
+
+  async findByChatUsername(chatUsername: string): Promise<UserRecord | undefined> {
+    return this.find((r) => r.chatUsername === chatUsername);
+  }
+
+  async findByChatUuid(chatUuid: string): Promise<UserRecord | undefined> {
+    return this.find((r) => r.chatUuid === chatUuid);
+  }
+
+  async insertPending(user: NewPendingUser, drawAgoraUid: () => number): Promise<UserRecord> {
+    if (this.rows.has(user.accountKey)) throw new AccountExistsError();
+    if (this.find((r) => r.chatUsername === user.chatUsername)) throw new ChatUsernameTakenError();
+    const agoraUid = this.freeAgoraUid(drawAgoraUid);
+    const { now, ...fields } = user;
+    const row: UserRecord = {
+      ...fields, agoraUid, chatUuid: null, status: 'pending', creationAttemptedAt: null, tokensNotBefore: 0, createdAt: now, updatedAt: now,
+    };
+    this.rows.set(user.accountKey, row);
+    return row;
+  }
+
+  async takeOverPending(accountKey: string, expectedLeaseId: string, t: Takeover): Promise<UserRecord | undefined> {
+    return this.updatePending(accountKey, expectedLeaseId, {
+      leaseId: t.leaseId, leaseExpiresAt: t.leaseExpiresAt, passwordHash: t.passwordHash, updatedAt: t.now,
+    });
+  }
+
+  async markCreationAttempted(accountKey: string, leaseId: string, at: Date): Promise<boolean> {
+    const first = this.rows.get(accountKey)?.creationAttemptedAt ?? at;
+    return this.updatePending(accountKey, leaseId, { creationAttemptedAt: first, updatedAt: at }) !== undefined;
+  }
+
+  async endLease(accountKey: string, leaseId: string, at: Date): Promise<boolean> {
+    return this.updatePending(accountKey, leaseId, { leaseExpiresAt: at, updatedAt: at }) !== undefined;
+  }
+
+  async activate(accountKey: string, leaseId: string, chatUuid: string, at: Date): Promise<UserRecord | undefined> {
+    if (this.find((r) => r.chatUuid === chatUuid && r.accountKey !== accountKey)) throw new ChatUsernameTakenError();
+    return this.updatePending(accountKey, leaseId, { status: 'active', chatUuid, leaseId: null, leaseExpiresAt: null, updatedAt: at });
+  }
+
+  async deletePending(accountKey: string, leaseId: string): Promise<boolean> {
+    return this.pendingUnder(accountKey, leaseId) !== undefined && this.rows.delete(accountKey);
+  }
+
+  async updatePasswordHash(accountKey: string, passwordHash: string, at: Date, previousHash?: string): Promise<void> {
+    const row = this.rows.get(accountKey);
+    if (row && (previousHash === undefined || row.passwordHash === previousHash)) this.rows.set(accountKey, { ...row, passwordHash, updatedAt: at });
+  }
+
+  // The account lifecycle (password change, revocation, disable, deletion): compare-and-swap too.
+  async changePassword(accountKey: string, change: PasswordChange): Promise<UserRecord | undefined> {
+    const row = this.rows.get(accountKey);
+    if (row?.status !== 'active' || row.passwordHash !== change.previousHash) return undefined;
+    return this.put({ ...row, passwordHash: change.passwordHash, tokensNotBefore: Math.max(row.tokensNotBefore, change.tokensNotBefore), updatedAt: change.at });
+  }
+
+  async revokeTokens(accountKey: string, tokensNotBefore: number, at: Date): Promise<UserRecord | undefined> {
+    const row = this.rows.get(accountKey);
+    return row && this.put({ ...row, tokensNotBefore: Math.max(row.tokensNotBefore, tokensNotBefore), updatedAt: at });
+  }
+
+  async changeStatus(accountKey: string, change: StatusChange): Promise<UserRecord | undefined> {
+    const row = this.rows.get(accountKey);
+    if (!row || !change.from.includes(row.status)) return undefined;
+    if (row.status === 'pending' && row.leaseId !== change.leaseId) return undefined;
+    return this.put({
+      ...row, status: change.to, leaseId: null, leaseExpiresAt: null, updatedAt: change.at,
+      tokensNotBefore: Math.max(row.tokensNotBefore, change.tokensNotBefore ?? 0),
+    });
+  }
+
+  async deleteDeleting(accountKey: string): Promise<boolean> {
+    return this.rows.get(accountKey)?.status === 'deleting' && this.rows.delete(accountKey);
+  }
+
+  async list(query: UserListQuery): Promise<UserRecord[]> {
+    return [...this.rows.values()]
+      .filter((r) => (query.status === undefined || r.status === query.status) && (query.afterAccountKey === undefined || r.accountKey > query.afterAccountKey))
+      .sort((a, b) => (a.accountKey < b.accountKey ? -1 : a.accountKey > b.accountKey ? 1 : 0))
+      .slice(0, query.limit);
+  }
+
+  private put(row: UserRecord): UserRecord {
+    this.rows.set(row.accountKey, row);
+    return row;
+  }
+
+  private freeAgoraUid(draw: () => number): number {
+    for (let draws = 0; draws < 10; draws++) {
+      const uid = draw();
+      if (!isValidAgoraUid(uid)) throw new RangeError(`drawAgoraUid returned ${uid}, not an integer in 1..2^32-1.`);
+      if (!this.find((r) => r.agoraUid === uid)) return uid;
+    }
+    throw new Error('No free agoraUid after 10 draws.');
+  }
+
+  private find(matches: (row: UserRecord) => boolean): UserRecord | undefined {
+    for (const row of this.rows.values()) if (matches(row)) return row;
+    return undefined;
+  }
+
+  private pendingUnder(accountKey: string, leaseId: string): UserRecord | undefined {
+    const row = this.rows.get(accountKey);
+    return row?.status === 'pending' && row.leaseId === leaseId ? row : undefined;
+  }
+
+  // Compare-and-swap: the change applies only while the row is pending under `leaseId`.
+  private updatePending(accountKey: string, leaseId: string, changes: Partial<UserRecord>): UserRecord | undefined {
+    const row = this.pendingUnder(accountKey, leaseId);
+    if (!row) return undefined;
+    const next = { ...row, ...changes };
+    this.rows.set(accountKey, next);
+    return next;
+  }
+}
