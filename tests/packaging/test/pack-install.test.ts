@@ -23,7 +23,7 @@ interface Manifest {
 
 // pnpm turns `workspace:` ranges into versions when it packs; under `pnpm test` it is the running one.
 const pnpm = process.env.npm_execpath?.includes('pnpm')
-  ? { file: process.execPath, args: [process.env.npm_execpath] }
+  ? { file: process.env.npm_execpath, args: [] as string[] }
   : { file: 'npx', args: ['--yes', 'pnpm@12.4.2'] };
 
 async function manifestOf(dir: PackageDir): Promise<Manifest> {
