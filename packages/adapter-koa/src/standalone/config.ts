@@ -1,4 +1,4 @@
-import { readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
+import { isDevelopmentEnv, readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
 import { DEFAULT_PASSWORD_MIN_LENGTH } from '@chat-app-server/core';
 import { config as loadDotenv } from 'dotenv';
 import { DEFAULT_DATABASE_URL, MAX_WINDOW_SECONDS, readSettings, type Settings } from './settings.js';
@@ -27,10 +27,19 @@ export interface ServerConfig {
   /** REGISTER_MAX_PER_ADDRESS: registration attempts per client address in REGISTER_WINDOW_SECONDS. */
   readonly registerMaxPerAddress: number;
   readonly registerWindowSeconds: number;
-  /** TRUST_PROXY: take the client address from X-Forwarded-For. */
-  readonly trustProxy: boolean;
+  /**
+   * TRUST_PROXY: how many reverse proxies append to X-Forwarded-For (0: none, `true` = 1); the client
+   * address is the entry the outermost of them added, the N-th from the right.
+   */
+  readonly trustProxy: number;
   /** SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may take to finish on SIGTERM. */
   readonly shutdownTimeoutSeconds: number;
+  /** HEADERS_TIMEOUT_SECONDS: a client must send the request line and headers within this. */
+  readonly headersTimeoutSeconds: number;
+  /** REQUEST_TIMEOUT_SECONDS: a client must send the whole request (headers and body) within this. */
+  readonly requestTimeoutSeconds: number;
+  /** MAX_CONNECTIONS: open connections beyond this are closed at once. */
+  readonly maxConnections: number;
   /** PRINCIPAL_CACHE_SIZE: bearer principals kept (least recently used out first); 0 turns the cache off. */
   readonly principalCacheSize: number;
   /** PRINCIPAL_CACHE_TTL_SECONDS: how long a cached principal is trusted. */
@@ -86,7 +95,7 @@ export function loadDatabaseConfig(env: Env): { databaseUrl: string } {
 export function loadConfig(env: Env): ServerConfig {
   const { settings: s, problems } = readSettings(env);
   const warnings: string[] = [];
-  const production = s.NODE_ENV === 'production';
+  const production = !isDevelopmentEnv(s.NODE_ENV);
 
   const databaseUrl = databaseUrlOf(s.DATABASE_URL, problems);
   const { agora, tokenExpireSeconds, chatTokenSubject, ...agoraReading } = readAgoraSettings(env, s.NODE_ENV);
@@ -108,6 +117,7 @@ export function loadConfig(env: Env): ServerConfig {
         'anyone can then lock an account out from their own address.',
     );
   }
+  if (s.REQUEST_TIMEOUT_SECONDS < s.HEADERS_TIMEOUT_SECONDS) problems.push('REQUEST_TIMEOUT_SECONDS must be at least HEADERS_TIMEOUT_SECONDS.');
   if (s.METRICS_PORT !== undefined && s.METRICS_PORT === s.PORT && s.METRICS_PORT !== 0) problems.push('METRICS_PORT must differ from PORT.');
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -129,6 +139,9 @@ export function loadConfig(env: Env): ServerConfig {
     registerWindowSeconds: s.REGISTER_WINDOW_SECONDS,
     trustProxy: s.TRUST_PROXY,
     shutdownTimeoutSeconds: s.SHUTDOWN_TIMEOUT_SECONDS,
+    headersTimeoutSeconds: s.HEADERS_TIMEOUT_SECONDS,
+    requestTimeoutSeconds: s.REQUEST_TIMEOUT_SECONDS,
+    maxConnections: s.MAX_CONNECTIONS,
     metricsPort: s.METRICS_PORT,
     metricsHost: s.METRICS_HOST,
     agoraCheckIntervalSeconds: s.AGORA_CHECK_INTERVAL_SECONDS,

@@ -35,8 +35,15 @@ export const SETTINGS = Type.Object({
   LOGIN_FAILURE_WINDOW_SECONDS: whole(1, MAX_WINDOW_SECONDS, DEFAULT_LOGIN_LIMITS.windowSeconds, 'The login throttling window.'),
   REGISTER_MAX_PER_ADDRESS: whole(1, 1_000_000, DEFAULT_REGISTRATION_LIMITS.maxPerAddress, 'Registration attempts per address in the window.'),
   REGISTER_WINDOW_SECONDS: whole(1, MAX_WINDOW_SECONDS, DEFAULT_REGISTRATION_LIMITS.windowSeconds, 'The registration window.'),
-  TRUST_PROXY: Type.Boolean({ default: false, description: 'Take the client address from X-Forwarded-For.' }),
+  TRUST_PROXY: Type.Integer({
+    minimum: 0, maximum: 10, default: 0, aliases: { false: 0, true: 1 },
+    expected: 'must be false, true (one proxy) or the number of proxies in front of the server (0-10)',
+    description: 'How many reverse proxies append to X-Forwarded-For.',
+  }),
   SHUTDOWN_TIMEOUT_SECONDS: whole(1, 600, 10, 'How long in-flight requests may take on SIGTERM.'),
+  HEADERS_TIMEOUT_SECONDS: whole(1, 300, 10, 'A client must send the request line and headers within this.'),
+  REQUEST_TIMEOUT_SECONDS: whole(1, 3600, 30, 'A client must send the whole request within this.'),
+  MAX_CONNECTIONS: whole(1, 1_000_000, 1000, 'Open connections beyond this are closed at once.'),
   PRINCIPAL_CACHE_SIZE: whole(0, 10_000_000, DEFAULT_PRINCIPAL_CACHE_SIZE, 'Bearer principals cached; 0 turns the cache off.'),
   PRINCIPAL_CACHE_TTL_SECONDS: whole(1, 3600, DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS, 'How long a cached principal is trusted.'),
   TOKEN_CACHE_SIZE: whole(0, 10_000_000, DEFAULT_VERIFIED_CACHE_SIZE, 'Verified bearer tokens cached; 0 verifies every time.'),
@@ -75,7 +82,10 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
   return { settings: values as Settings, problems };
 }
 
+// `aliases` name values in words (TRUST_PROXY=true is one proxy); `expected` words a refusal.
 function decode(schema: TSchema, raw: string): unknown {
+  const aliases = schema['aliases'] as Record<string, unknown> | undefined;
+  if (aliases && Object.hasOwn(aliases, raw.toLowerCase())) return aliases[raw.toLowerCase()];
   if (schema.type === 'integer') return /^\d+$/.test(raw) ? Number(raw) : raw;
   if (schema.type === 'boolean') {
     const lower = raw.toLowerCase();
@@ -86,6 +96,7 @@ function decode(schema: TSchema, raw: string): unknown {
 }
 
 function expectation(schema: TSchema): string {
+  if (typeof schema['expected'] === 'string') return schema['expected'];
   if (schema.type === 'integer') return `must be a whole number from ${schema.minimum} to ${schema.maximum}`;
   if (schema.type === 'boolean') return 'must be true or false';
   const literals = (schema.anyOf as Array<{ const: string }> | undefined)?.map((o) => o.const);
