@@ -2,6 +2,7 @@ import {
   AccountExistsError,
   ChatUsernameTakenError,
   isValidAgoraUid,
+  type NewActiveUser,
   type NewPendingUser,
   type Takeover,
   type UserRecord,
@@ -60,7 +61,7 @@ export class KnexUserRepository implements UserRepository {
     assertStorableText('leaseId', user.leaseId);
     if (user.passwordHash !== null) assertStorableText('passwordHash', user.passwordHash);
     const now = toEpochMs(user.now);
-    const base = {
+    return this.insertRow(user.accountKey, undefined, drawAgoraUid, {
       account: user.account,
       account_key: user.accountKey,
       password_hash: user.passwordHash,
@@ -72,10 +73,40 @@ export class KnexUserRepository implements UserRepository {
       creation_attempted_at: null,
       created_at: now,
       updated_at: now,
-    };
-    for (let draw = 1; ; draw++) {
-      const agoraUid = drawAgoraUid();
-      if (!isValidAgoraUid(agoraUid)) throw new RangeError(`drawAgoraUid returned ${agoraUid}, not an integer in 1..2^32-1.`);
+    });
+  }
+
+  async insertActive(user: NewActiveUser, drawAgoraUid: () => number): Promise<UserRecord> {
+    assertStorableText('userAccount', user.account);
+    assertStorableText('userAccount', user.accountKey, MAX_INDEXED_TEXT_LENGTH);
+    assertStorableText('chatUsername', user.chatUsername, MAX_INDEXED_TEXT_LENGTH);
+    assertStorableText('chatUuid', user.chatUuid, MAX_INDEXED_TEXT_LENGTH);
+    if (user.passwordHash !== null) assertStorableText('passwordHash', user.passwordHash);
+    const now = toEpochMs(user.now);
+    return this.insertRow(user.accountKey, user.agoraUid, drawAgoraUid, {
+      account: user.account,
+      account_key: user.accountKey,
+      password_hash: user.passwordHash,
+      chat_username: user.chatUsername,
+      chat_uuid: user.chatUuid,
+      status: 'active',
+      lease_id: null,
+      lease_expires_at: null,
+      creation_attempted_at: null,
+      created_at: now,
+      updated_at: now,
+    });
+  }
+
+  // One INSERT per try: with `wantedUid` first (when given), then drawn uids while the uid is taken.
+  private async insertRow(
+    accountKey: string, wantedUid: number | undefined, drawAgoraUid: () => number, base: Omit<UserRow, 'agora_uid'>,
+  ): Promise<UserRecord> {
+    for (let draw = wantedUid === undefined ? 1 : 0; ; draw++) {
+      const agoraUid = draw === 0 ? wantedUid! : drawAgoraUid();
+      if (!isValidAgoraUid(agoraUid)) {
+        throw new RangeError(`${draw === 0 ? 'agoraUid' : 'drawAgoraUid returned'} ${agoraUid}, not an integer in 1..2^32-1.`);
+      }
       try {
         const [row] = await this.knex(TABLE).insert({ ...base, agora_uid: agoraUid }).returning(USER_COLUMNS);
         return toUserRecord(row as UserRow);
@@ -84,10 +115,10 @@ export class KnexUserRepository implements UserRepository {
         if (column === 'agora_uid' && draw < this.maxAgoraUidDraws) continue;
         if (column === 'agora_uid') throw new Error(`No free agoraUid after ${draw} draws.`, { cause: err });
         if (column === 'account_key') throw new AccountExistsError();
-        if (column === 'chat_username') {
+        if (column === 'chat_username' || column === 'chat_uuid') {
           // Which unique index fails first is up to the database: report the account as existing
-          // whenever it does, as the port promises, and the chat username only for a stranger's row.
-          if (await this.findByAccountKey(user.accountKey)) throw new AccountExistsError();
+          // whenever it does, as the port promises, and the chat user only for a stranger's row.
+          if (await this.findByAccountKey(accountKey)) throw new AccountExistsError();
           throw new ChatUsernameTakenError();
         }
         throw err;

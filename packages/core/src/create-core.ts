@@ -13,9 +13,11 @@ import type { TokenIssuer } from './ports/token-issuer.js';
 import type { UserRepository } from './ports/user-repository.js';
 import { ChatAccountSaga } from './use-cases/chat-account-saga.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
+import { ImportUsers } from './use-cases/import-users.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
 import { LoginUser } from './use-cases/login-user.js';
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
+import { ProvisionChatUsers } from './use-cases/provision-chat-users.js';
 import { RegisterUser } from './use-cases/register-user.js';
 import { RenewToken } from './use-cases/renew-token.js';
 import { VerifyChatToken, type PrincipalCacheOptions } from './use-cases/verify-chat-token.js';
@@ -46,6 +48,10 @@ export interface CoreDeps {
 /** Every use case of the core, wired. */
 export interface Core {
   readonly provisionChatUser: ProvisionChatUser;
+  /** Many accounts at once, through the chat service's batch registration. */
+  readonly provisionChatUsers: ProvisionChatUsers;
+  /** Users of another server whose chat users exist (Agora's sample servers). */
+  readonly importUsers: ImportUsers;
   readonly issueChatToken: IssueChatToken;
   readonly issueRtcToken: IssueRtcToken;
   readonly verifyChatToken: VerifyChatToken;
@@ -64,13 +70,14 @@ export interface Core {
 export function createCore(deps: CoreDeps): Core {
   const clock = deps.clock ?? new SystemClock();
   const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher();
-  const { users, tokens } = deps;
+  const { users, tokens, chatProvisioner } = deps;
+  const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
   const saga = new ChatAccountSaga({
     users,
-    chatProvisioner: deps.chatProvisioner,
+    chatProvisioner,
     chatUsernamePolicy: deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy(),
     clock,
-    leaseSeconds: deps.registrationLeaseSeconds ?? 60,
+    leaseSeconds,
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
   });
@@ -78,6 +85,8 @@ export function createCore(deps: CoreDeps): Core {
   const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}) });
   return {
     provisionChatUser: new ProvisionChatUser({ users, saga }),
+    provisionChatUsers: new ProvisionChatUsers({ users, saga, clock, leaseSeconds }),
+    importUsers: new ImportUsers({ users, chatProvisioner, passwordHasher, clock, ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}) }),
     issueChatToken,
     issueRtcToken: new IssueRtcToken({ tokens }),
     verifyChatToken,

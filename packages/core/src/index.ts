@@ -20,6 +20,8 @@ export * from './adapters/work-limiter.js';
 export * from './use-cases/principal.js';
 export * from './use-cases/chat-account-saga.js';
 export * from './use-cases/provision-chat-user.js';
+export * from './use-cases/provision-chat-users.js';
+export * from './use-cases/import-users.js';
 export * from './use-cases/issue-chat-token.js';
 export * from './use-cases/issue-rtc-token.js';
 export * from './use-cases/verify-chat-token.js';

@@ -31,6 +31,18 @@ export interface NewPendingUser {
   readonly now: Date;
 }
 
+/** A user whose chat user exists already (an imported user): stored `active` at once. */
+export interface NewActiveUser {
+  readonly account: string;
+  readonly accountKey: string;
+  readonly passwordHash: string | null;
+  readonly chatUsername: string;
+  readonly chatUuid: string;
+  /** An RTC uid to keep (one that clients already hold); a free one is drawn when it is taken. */
+  readonly agoraUid?: number;
+  readonly now: Date;
+}
+
 export interface Takeover {
   readonly leaseId: string;
   readonly leaseExpiresAt: Date;
@@ -60,6 +72,16 @@ export interface UserRepository {
    * @throws ChatUsernameTakenError when another row has this chat username
    */
   insertPending(user: NewPendingUser, drawAgoraUid: () => number): Promise<UserRecord>;
+
+  /**
+   * Inserts an `active` row for an existing chat user, in one statement (a crash leaves the row
+   * either stored whole or not at all). The agoraUid is `user.agoraUid` when it is free, otherwise
+   * one from `drawAgoraUid`, redrawn as {@link insertPending} does.
+   * @throws RangeError when `user.agoraUid` or a drawn uid is not an integer in 1..2^32-1
+   * @throws AccountExistsError when a row with this account key exists, whatever its state
+   * @throws ChatUsernameTakenError when another row has this chat username or chat uuid
+   */
+  insertActive(user: NewActiveUser, drawAgoraUid: () => number): Promise<UserRecord>;
 
   /**
    * Compare-and-swap takeover of a `pending` row still owned by `expectedLeaseId`: installs the new

@@ -1,6 +1,6 @@
 import { isValidAgoraUid } from '../domain/agora-uid.js';
 import { AccountExistsError, ChatUsernameTakenError } from '../errors.js';
-import type { NewPendingUser, Takeover, UserRecord, UserRepository } from '../ports/user-repository.js';
+import type { NewActiveUser, NewPendingUser, Takeover, UserRecord, UserRepository } from '../ports/user-repository.js';
 
 /** A {@link UserRepository} in a Map, for unit tests; it passes the same kit as the SQL adapters. */
 export class InMemoryUserRepository implements UserRepository {
@@ -31,21 +31,26 @@ export class InMemoryUserRepository implements UserRepository {
     this.fault('insertPending');
     if (this.rows.has(user.accountKey)) throw new AccountExistsError();
     if (this.all().some((r) => r.chatUsername === user.chatUsername)) throw new ChatUsernameTakenError();
-    const draw = () => {
-      const uid = drawAgoraUid();
-      if (!isValidAgoraUid(uid)) throw new RangeError(`drawAgoraUid returned ${uid}, not an integer in 1..2^32-1.`);
-      return uid;
-    };
-    let agoraUid = draw();
-    for (let draws = 1; this.all().some((r) => r.agoraUid === agoraUid); draws++) {
-      if (draws >= 10) throw new Error('no free agoraUid after 10 draws');
-      agoraUid = draw();
-    }
+    const agoraUid = this.freeAgoraUid(undefined, drawAgoraUid);
     const row: UserRecord = {
       account: user.account, accountKey: user.accountKey, passwordHash: user.passwordHash,
       chatUsername: user.chatUsername, chatUuid: null, agoraUid, status: 'pending',
       leaseId: user.leaseId, leaseExpiresAt: user.leaseExpiresAt, creationAttemptedAt: null,
       createdAt: user.now, updatedAt: user.now,
+    };
+    this.rows.set(user.accountKey, row);
+    return row;
+  }
+
+  async insertActive(user: NewActiveUser, drawAgoraUid: () => number): Promise<UserRecord> {
+    this.fault('insertActive');
+    if (user.agoraUid !== undefined && !isValidAgoraUid(user.agoraUid)) throw new RangeError(`agoraUid ${user.agoraUid} is not an integer in 1..2^32-1.`);
+    if (this.rows.has(user.accountKey)) throw new AccountExistsError();
+    if (this.all().some((r) => r.chatUsername === user.chatUsername || r.chatUuid === user.chatUuid)) throw new ChatUsernameTakenError();
+    const row: UserRecord = {
+      account: user.account, accountKey: user.accountKey, passwordHash: user.passwordHash,
+      chatUsername: user.chatUsername, chatUuid: user.chatUuid, agoraUid: this.freeAgoraUid(user.agoraUid, drawAgoraUid),
+      status: 'active', leaseId: null, leaseExpiresAt: null, creationAttemptedAt: null, createdAt: user.now, updatedAt: user.now,
     };
     this.rows.set(user.accountKey, row);
     return row;
@@ -86,6 +91,23 @@ export class InMemoryUserRepository implements UserRepository {
     this.fault('updatePasswordHash');
     const row = this.rows.get(accountKey);
     if (row) this.rows.set(accountKey, { ...row, passwordHash, updatedAt: at });
+  }
+
+  // `wanted` when free, otherwise drawn until free (10 draws at most).
+  private freeAgoraUid(wanted: number | undefined, drawAgoraUid: () => number): number {
+    const draw = () => {
+      const uid = drawAgoraUid();
+      if (!isValidAgoraUid(uid)) throw new RangeError(`drawAgoraUid returned ${uid}, not an integer in 1..2^32-1.`);
+      return uid;
+    };
+    const taken = (uid: number) => this.all().some((r) => r.agoraUid === uid);
+    if (wanted !== undefined && !taken(wanted)) return wanted;
+    let agoraUid = draw();
+    for (let draws = 1; taken(agoraUid); draws++) {
+      if (draws >= 10) throw new Error('no free agoraUid after 10 draws');
+      agoraUid = draw();
+    }
+    return agoraUid;
   }
 
   private update(accountKey: string, leaseId: string, changes: Partial<UserRecord>): UserRecord | undefined {

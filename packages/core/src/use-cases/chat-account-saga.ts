@@ -2,9 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { drawAgoraUid } from '../domain/agora-uid.js';
 import type { Account } from '../domain/account.js';
 import {
-  AccountExistsError, ChatServiceUnavailableError, ChatUsernameTakenError, hasCode, isDomainError,
+  AccountExistsError, ChatServiceUnavailableError, ChatUserExistsError, ChatUsernameTakenError, hasCode,
+  InvalidChatUsernameError, isDomainError,
 } from '../errors.js';
-import type { ChatProvisioner } from '../ports/chat-provisioner.js';
+import type { ChatProvisioner, ChatUserBatchResult } from '../ports/chat-provisioner.js';
 import type { ChatUsernamePolicy } from '../ports/chat-username-policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -21,6 +22,24 @@ export interface ChatAccountSagaDeps {
   /** Draws agoraUids; replaceable so tests can force collisions. */
   drawAgoraUid?: () => number;
 }
+
+/** Agora Chat's maximum number of users per batch registration. */
+export const CHAT_BATCH_MAX = 60;
+
+/** One account of a batch registration. */
+export interface ChatAccountRequest {
+  readonly account: Account;
+  /** The chat username to register (it must pass Agora's rule); default: the username policy's. */
+  readonly chatUsername?: string;
+}
+
+/** How one account of a batch ended: its active row, or the error a single registration would throw. */
+export type ChatAccountOutcome =
+  | { readonly ok: true; readonly user: UserRecord; /** An earlier attempt had created the chat user. */ readonly adopted: boolean }
+  | { readonly ok: false; readonly error: unknown };
+
+// What the chat service said about one creation: the new user's uuid, or why not.
+type Creation = { readonly uuid: string } | { readonly error: unknown };
 
 /**
  * The registration saga (design section 4): reserve a pending row under a lease, record the
@@ -41,6 +60,59 @@ export class ChatAccountSaga {
   }
 
   /**
+   * Registers up to {@link CHAT_BATCH_MAX} accounts without passwords with one batch creation at the
+   * chat service, under the rules of {@link register}: every row is reserved and its creation attempt
+   * recorded before the batch is sent; a name the chat service reports as taken is adopted only for
+   * a row that an earlier attempt may have created it for; an unknown outcome leaves the row for the
+   * next attempt. One account's failure never stops the others.
+   * @throws RangeError for more than {@link CHAT_BATCH_MAX} requests
+   */
+  async registerBatch(requests: readonly ChatAccountRequest[]): Promise<ChatAccountOutcome[]> {
+    if (requests.length > CHAT_BATCH_MAX) throw new RangeError(`At most ${CHAT_BATCH_MAX} accounts per batch, got ${requests.length}.`);
+    const outcomes: ChatAccountOutcome[] = new Array(requests.length);
+    const reserved: Array<{ index: number; row: UserRecord; attemptedBefore: boolean }> = [];
+    await Promise.all(requests.map(async (request, index) => {
+      try {
+        const row = await this.reserve(request.account, null, request.chatUsername);
+        const attemptedBefore = row.creationAttemptedAt !== null;
+        if (!(await this.deps.users.markCreationAttempted(row.accountKey, row.leaseId ?? '', this.now()))) throw lostLease();
+        reserved.push({ index, row, attemptedBefore });
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    }));
+    if (reserved.length === 0) return outcomes;
+
+    let result: ChatUserBatchResult | undefined;
+    let batchError: unknown;
+    try {
+      result = await this.deps.chatProvisioner.createUsers(reserved.map(({ row }) => ({ username: row.chatUsername, password: chatPassword() })));
+    } catch (err) {
+      batchError = err;
+    }
+    const created = new Map(result?.created.map((user) => [user.username, user.uuid]));
+    const failed = new Map(result?.failed.map((failure) => [failure.username, failure]));
+    await Promise.all(reserved.map(async ({ index, row, attemptedBefore }) => {
+      let creation: Creation;
+      const uuid = created.get(row.chatUsername);
+      const failure = failed.get(row.chatUsername);
+      if (batchError !== undefined) creation = { error: batchError };
+      else if (uuid !== undefined) creation = { uuid };
+      else if (failure?.code === 'chat_user_exists') {
+        creation = { error: new ChatUserExistsError(row.chatUsername, { afterUnknownOutcome: failure.afterUnknownOutcome }) };
+      } else if (failure?.code === 'invalid_chat_username') creation = { error: new InvalidChatUsernameError(row.chatUsername) };
+      else creation = { error: new ChatServiceUnavailableError(`The chat service did not create ${row.chatUsername}: ${failure?.reason ?? 'no answer for it'}.`) };
+      try {
+        const settled = await this.settle(row, attemptedBefore, creation);
+        outcomes[index] = { ok: true, ...settled };
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    }));
+    return outcomes;
+  }
+
+  /**
    * Takes over an abandoned pending row (lease expired), keeping its password hash, and finishes it.
    * @throws AccountExistsError when another attempt got the row first
    * @throws ChatServiceUnavailableError when the row is still leased (a registration is in flight)
@@ -58,7 +130,7 @@ export class ChatAccountSaga {
     return this.finish(taken);
   }
 
-  private async reserve(account: Account, passwordHash: string | null): Promise<UserRecord> {
+  private async reserve(account: Account, passwordHash: string | null, chatUsername?: string): Promise<UserRecord> {
     const { users } = this.deps;
     const existing = await users.findByAccountKey(account.accountKey);
     if (existing) {
@@ -76,7 +148,7 @@ export class ChatAccountSaga {
       account: account.account,
       accountKey: account.accountKey,
       passwordHash,
-      chatUsername: this.deps.chatUsernamePolicy.usernameFor(account.accountKey),
+      chatUsername: chatUsername ?? this.deps.chatUsernamePolicy.usernameFor(account.accountKey),
       leaseId: randomUUID(),
       leaseExpiresAt: this.leaseEnd(now),
       now,
@@ -91,16 +163,27 @@ export class ChatAccountSaga {
   }
 
   private async finish(row: UserRecord): Promise<UserRecord> {
-    const { users, chatProvisioner } = this.deps;
-    const leaseId = row.leaseId ?? '';
     const attemptedBefore = row.creationAttemptedAt !== null;
-    if (!(await users.markCreationAttempted(row.accountKey, leaseId, this.now()))) throw lostLease();
-
-    let chatUuid: string;
+    if (!(await this.deps.users.markCreationAttempted(row.accountKey, row.leaseId ?? '', this.now()))) throw lostLease();
+    let creation: Creation;
     try {
-      // The chat password is random and never used: clients log in with tokens.
-      chatUuid = (await chatProvisioner.createUser(row.chatUsername, randomBytes(24).toString('base64url'))).uuid;
-    } catch (err) {
+      creation = { uuid: (await this.deps.chatProvisioner.createUser(row.chatUsername, chatPassword())).uuid };
+    } catch (error) {
+      creation = { error };
+    }
+    return (await this.settle(row, attemptedBefore, creation)).user;
+  }
+
+  /** Ends a row whose creation attempt is recorded, from what the chat service said. */
+  private async settle(row: UserRecord, attemptedBefore: boolean, creation: Creation): Promise<{ user: UserRecord; adopted: boolean }> {
+    const { users } = this.deps;
+    const leaseId = row.leaseId ?? '';
+    let chatUuid: string;
+    let adopted = false;
+    if ('uuid' in creation) {
+      chatUuid = creation.uuid;
+    } else {
+      const err = creation.error;
       if (hasCode(err, 'chat_user_exists')) {
         if (!attemptedBefore && !err.afterUnknownOutcome) {
           // Someone this server never reserved the name for owns that chat user: never adopt it.
@@ -108,6 +191,7 @@ export class ChatAccountSaga {
           throw new ChatUsernameTakenError();
         }
         chatUuid = await this.adopt(row, leaseId, err);
+        adopted = true;
       } else if (hasCode(err, 'invalid_chat_username')) {
         // A definite refusal: nothing was created, so the reservation must not stand either.
         await users.deletePending(row.accountKey, leaseId);
@@ -125,7 +209,7 @@ export class ChatAccountSaga {
     }
     // The lease was lost: a later attempt owns the row now and will adopt the chat user we made.
     if (!active) throw lostLease();
-    return active;
+    return { user: active, adopted };
   }
 
   // The chat user exists and an earlier attempt on this row may have created it: it is ours.
@@ -161,6 +245,11 @@ export class ChatAccountSaga {
   private leaseEnd(now: Date): Date {
     return new Date(now.getTime() + this.deps.leaseSeconds * 1000);
   }
+}
+
+// The chat password is random and never used: clients log in with tokens.
+function chatPassword(): string {
+  return randomBytes(24).toString('base64url');
 }
 
 function lostLease(): AccountExistsError {

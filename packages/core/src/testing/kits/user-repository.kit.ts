@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
-import type { NewPendingUser, UserRepository } from '../../ports/user-repository.js';
+import type { NewActiveUser, NewPendingUser, UserRepository } from '../../ports/user-repository.js';
 import { eachTest, expectCode, uniqueName, type Teardown } from './kit-support.js';
 
 export interface UserRepositoryKitSubject extends Teardown {
@@ -22,6 +22,19 @@ function pendingUser(overrides: Partial<NewPendingUser> = {}): NewPendingUser {
     chatUsername: uniqueName('chat'),
     leaseId: uniqueName('lease'),
     leaseExpiresAt: at(60),
+    now: T0,
+    ...overrides,
+  };
+}
+
+function activeUser(overrides: Partial<NewActiveUser> = {}): NewActiveUser {
+  const key = overrides.accountKey ?? uniqueName('imp');
+  return {
+    account: key.toUpperCase(),
+    accountKey: key,
+    passwordHash: 'hash-imported',
+    chatUsername: uniqueName('chat'),
+    chatUuid: uniqueName('uuid'),
     now: T0,
     ...overrides,
   };
@@ -235,6 +248,57 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
       expect((await repo().findByAccountKey(key))?.account).to.equal(user.account);
       expect(await repo().findByAccountKey(key.toUpperCase())).to.equal(undefined);
       expect(await repo().findByAccountKey(`${key} `)).to.equal(undefined);
+    });
+
+    it('inserts an imported user as active with the uid it keeps', async function () {
+      const user = activeUser({ agoraUid: nextUid() });
+      const row = await repo().insertActive(user, () => { throw new Error('must not draw'); });
+      expect(row).to.deep.include({
+        account: user.account, accountKey: user.accountKey, passwordHash: 'hash-imported', chatUsername: user.chatUsername,
+        chatUuid: user.chatUuid, agoraUid: user.agoraUid, status: 'active', leaseId: null, leaseExpiresAt: null, creationAttemptedAt: null,
+      });
+      expect(await repo().findByAccountKey(user.accountKey)).to.deep.equal(row);
+      expect(await repo().findByChatUuid(user.chatUuid)).to.deep.equal(row);
+    });
+
+    it('keeps an imported uid above 2^31, and draws one when the user brings none', async function () {
+      const high = randomInt(2 ** 31, 2 ** 32);
+      expect((await repo().insertActive(activeUser({ agoraUid: high }), nextUid)).agoraUid).to.equal(high);
+      const drawn = nextUid();
+      expect((await repo().insertActive(activeUser(), () => drawn)).agoraUid).to.equal(drawn);
+    });
+
+    it('draws a free uid when the imported one is taken', async function () {
+      const taken = nextUid();
+      await repo().insertPending(pendingUser(), () => taken);
+      const fresh = nextUid();
+      const row = await repo().insertActive(activeUser({ agoraUid: taken }), () => fresh);
+      expect(row.agoraUid).to.equal(fresh);
+    });
+
+    it('refuses to import over an existing account, chat username or chat uuid, storing nothing', async function () {
+      const existing = activeUser();
+      await repo().insertActive(existing, nextUid);
+      await expectCode(repo().insertActive(activeUser({ accountKey: existing.accountKey }), nextUid), 'account_exists');
+      const sameName = activeUser({ chatUsername: existing.chatUsername });
+      await expectCode(repo().insertActive(sameName, nextUid), 'chat_username_taken');
+      const sameUuid = activeUser({ chatUuid: existing.chatUuid });
+      await expectCode(repo().insertActive(sameUuid, nextUid), 'chat_username_taken');
+      expect(await repo().findByAccountKey(sameName.accountKey)).to.equal(undefined);
+      expect(await repo().findByAccountKey(sameUuid.accountKey)).to.equal(undefined);
+      const pending = pendingUser();
+      await repo().insertPending(pending, nextUid);
+      await expectCode(repo().insertActive(activeUser({ accountKey: pending.accountKey }), nextUid), 'account_exists');
+    });
+
+    it('refuses an imported uid outside 1..2^32-1 with a RangeError, storing nothing', async function () {
+      for (const bad of [0, 2 ** 32, 1.5]) {
+        const user = activeUser({ agoraUid: bad });
+        let error: unknown;
+        await repo().insertActive(user, nextUid).catch((err: unknown) => { error = err; });
+        expect(error, String(bad)).to.be.instanceOf(RangeError);
+        expect(await repo().findByAccountKey(user.accountKey)).to.equal(undefined);
+      }
     });
   });
 }
