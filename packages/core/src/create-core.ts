@@ -72,10 +72,11 @@ export function createCore(deps: CoreDeps): Core {
   const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher();
   const { users, tokens, chatProvisioner } = deps;
   const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
+  const chatUsernamePolicy = deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy();
   const saga = new ChatAccountSaga({
     users,
     chatProvisioner,
-    chatUsernamePolicy: deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy(),
+    chatUsernamePolicy,
     clock,
     leaseSeconds,
     ...(deps.logger ? { logger: deps.logger } : {}),
@@ -85,7 +86,7 @@ export function createCore(deps: CoreDeps): Core {
   const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}) });
   return {
     provisionChatUser: new ProvisionChatUser({ users, saga }),
-    provisionChatUsers: new ProvisionChatUsers({ users, saga, clock, leaseSeconds }),
+    provisionChatUsers: new ProvisionChatUsers({ users, saga, chatProvisioner, chatUsernamePolicy, clock, leaseSeconds }),
     importUsers: new ImportUsers({ users, chatProvisioner, passwordHasher, clock, ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}) }),
     issueChatToken,
     issueRtcToken: new IssueRtcToken({ tokens }),

@@ -23,7 +23,7 @@ describe('ProvisionChatUsers (batch provisioning)', function () {
       expect(result).to.include({ index: i, userAccount: `user${i}`, status: 'created' });
       const row = rig.users.all().find((u) => u.accountKey === `user${i}`);
       expect(row).to.deep.include({ status: 'active', passwordHash: null });
-      if (result.status === 'created') expect(result.principal.chatUuid).to.equal(rig.chat.users.get(row!.chatUsername)?.uuid);
+      if (result.status === 'created') expect(result.principal?.chatUuid).to.equal(rig.chat.users.get(row!.chatUsername)?.uuid);
     }
     expect(seen.map((p) => p.done)).to.deep.equal([...seen.map((p) => p.done)].sort((a, b) => a - b));
     expect(seen.at(-1)).to.include({ total: 130, done: 130, created: 130, failed: 0 });
@@ -111,6 +111,21 @@ describe('ProvisionChatUsers (batch provisioning)', function () {
     expect(rig.users.all().every((u) => u.status === 'active')).to.equal(true);
     const rest = await rig.core.provisionChatUsers.execute(accounts(200));
     expect(statuses(rest)).to.deep.equal({ present: 30, created: 170 });
+  });
+
+  it('checks everything and changes nothing in a dry run', async function () {
+    const rig = aTestCore();
+    await rig.core.provisionChatUsers.execute([{ userAccount: 'old' }]);
+    rig.chat.addForeignUser('stranger');
+    const before = JSON.stringify(rig.users.all());
+    const results = await rig.core.provisionChatUsers.execute(
+      [{ userAccount: 'old' }, { userAccount: 'new' }, { userAccount: 'stranger' }, { userAccount: '' }], { dryRun: true },
+    );
+    expect(results.map((r) => r.status)).to.deep.equal(['present', 'created', 'failed', 'failed']);
+    expect(results.map(codeOf)).to.deep.equal([undefined, undefined, 'chat_username_taken', 'invalid_request']);
+    expect(results[1]).to.have.property('principal', undefined);
+    expect(JSON.stringify(rig.users.all())).to.equal(before);
+    expect(rig.chat.calls.createBatch).to.equal(1);
   });
 
   it('gives an account listed twice one result, and refuses it with two different chat usernames', async function () {

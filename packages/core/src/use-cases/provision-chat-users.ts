@@ -1,6 +1,10 @@
 import { parseAccount, type Account } from '../domain/account.js';
 import { isValidChatUsername } from '../domain/chat-username.js';
-import { AccountExistsError, ChatServiceUnavailableError, InvalidChatUsernameError, InvalidRequestError } from '../errors.js';
+import {
+  AccountExistsError, ChatServiceUnavailableError, ChatUsernameTakenError, InvalidChatUsernameError, InvalidRequestError,
+} from '../errors.js';
+import type { ChatProvisioner } from '../ports/chat-provisioner.js';
+import type { ChatUsernamePolicy } from '../ports/chat-username-policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 import { CHAT_BATCH_MAX, type ChatAccountRequest, type ChatAccountSaga } from './chat-account-saga.js';
@@ -19,7 +23,8 @@ export interface ProvisionChatUsersItem {
  * attempt of this server had created it; `present`: the account was provisioned already.
  */
 export type ProvisionChatUsersResult =
-  | { readonly index: number; readonly userAccount: string; readonly status: 'created' | 'adopted' | 'present'; readonly principal: Principal }
+  | { readonly index: number; readonly userAccount: string; readonly status: 'created' | 'adopted'; /** `undefined` in a dry run. */ readonly principal: Principal | undefined }
+  | { readonly index: number; readonly userAccount: string; readonly status: 'present'; readonly principal: Principal }
   | { readonly index: number; readonly userAccount: string; readonly status: 'failed'; readonly error: unknown };
 
 export interface ProvisionChatUsersProgress {
@@ -47,6 +52,12 @@ export interface ProvisionChatUsersOptions {
   readonly concurrency?: number;
   /** Accounts per chat-service call, 1..60. @default 60 */
   readonly batchSize?: number;
+  /**
+   * Reads and checks everything, changes nothing: accounts that would be registered are checked at
+   * the chat service (a name taken there by a chat user this server did not create fails as it
+   * would) and reported as `created` or `adopted` without a principal.
+   */
+  readonly dryRun?: boolean;
 }
 
 // Rounds of waiting for rows that another attempt holds, before they are reported as unavailable.
@@ -67,7 +78,14 @@ type Item = { readonly index: number; readonly userAccount: string; readonly acc
  * );
  */
 export class ProvisionChatUsers {
-  constructor(private readonly deps: { users: UserRepository; saga: ChatAccountSaga; clock: Clock; leaseSeconds: number }) {}
+  constructor(private readonly deps: {
+    users: UserRepository;
+    saga: ChatAccountSaga;
+    chatProvisioner: ChatProvisioner;
+    chatUsernamePolicy: ChatUsernamePolicy;
+    clock: Clock;
+    leaseSeconds: number;
+  }) {}
 
   async execute(items: readonly ProvisionChatUsersItem[], options: ProvisionChatUsersOptions = {}): Promise<ProvisionChatUsersResult[]> {
     const batchSize = options.batchSize ?? CHAT_BATCH_MAX;
@@ -102,7 +120,7 @@ export class ProvisionChatUsers {
         while (next < queue.length && !options.signal?.aborted) {
           const batch = queue.slice(next, next + batchSize);
           next += batch.length;
-          leased.push(...(await this.provisionBatch(batch, finish)));
+          leased.push(...(await this.provisionBatch(batch, finish, options.dryRun ?? false)));
           progress(leased.length + queue.length - next);
         }
       };
@@ -149,13 +167,14 @@ export class ProvisionChatUsers {
   }
 
   /** @returns the items whose rows another attempt holds under a live lease */
-  private async provisionBatch(batch: readonly Item[], finish: (r: ProvisionChatUsersResult) => void): Promise<Item[]> {
+  private async provisionBatch(batch: readonly Item[], finish: (r: ProvisionChatUsersResult) => void, dryRun: boolean): Promise<Item[]> {
     const leased: Item[] = [];
     const toRegister: Item[] = [];
     await Promise.all(batch.map(async (item) => {
       try {
         const row = await this.deps.users.findByAccountKey(item.account.accountKey);
         if (row?.status === 'active') finish(this.present(item, row));
+        else if (dryRun) finish(await this.wouldRegister(item, row));
         else if (row && (!row.leaseExpiresAt || row.leaseExpiresAt.getTime() > this.deps.clock.now())) leased.push(item);
         else toRegister.push(item);
       } catch (error) {
@@ -171,6 +190,17 @@ export class ProvisionChatUsers {
       else finish({ index, userAccount, status: 'failed', error: outcome.error });
     });
     return leased;
+  }
+
+  // What registering would do, by reading only.
+  private async wouldRegister(item: Item, row: UserRecord | undefined): Promise<ProvisionChatUsersResult> {
+    const { index, userAccount } = item;
+    const chatUsername = row?.chatUsername ?? item.chatUsername ?? this.deps.chatUsernamePolicy.usernameFor(item.account.accountKey);
+    const holder = row ? undefined : await this.deps.users.findByChatUsername(chatUsername);
+    if (holder) return { index, userAccount, status: 'failed', error: new ChatUsernameTakenError() };
+    if (!(await this.deps.chatProvisioner.getUser(chatUsername))) return { index, userAccount, status: 'created', principal: undefined };
+    if (row?.creationAttemptedAt) return { index, userAccount, status: 'adopted', principal: undefined };
+    return { index, userAccount, status: 'failed', error: new ChatUsernameTakenError() };
   }
 
   private present(item: Item, row: UserRecord): ProvisionChatUsersResult {
