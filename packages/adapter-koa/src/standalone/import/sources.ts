@@ -207,5 +207,5 @@ function valueOf(record: CsvRecord, column: string | undefined): string | undefi
 }
 
 function describe(value: unknown): string {
-  return value === null ? 'NULL' : typeof value === 'number' ? `the number ${value}` : typeof value;
+  return value === null ? 'NULL' : typeof value === 'number' ? `the number ${value}` : Buffer.isBuffer(value) ? 'a BLOB' : typeof value;
 }
