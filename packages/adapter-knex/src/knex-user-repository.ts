@@ -55,8 +55,8 @@ export class KnexUserRepository implements UserRepository {
   }
 
   async insertPending(user: NewPendingUser, drawAgoraUid: () => number): Promise<UserRecord> {
-    assertStorableText('userAccount', user.account);
-    assertStorableText('userAccount', user.accountKey, MAX_INDEXED_TEXT_LENGTH);
+    assertStorableText('account', user.account);
+    assertStorableText('account', user.accountKey, MAX_INDEXED_TEXT_LENGTH);
     assertStorableText('chatUsername', user.chatUsername, MAX_INDEXED_TEXT_LENGTH);
     assertStorableText('leaseId', user.leaseId);
     if (user.passwordHash !== null) assertStorableText('passwordHash', user.passwordHash);

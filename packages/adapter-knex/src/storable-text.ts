@@ -23,6 +23,6 @@ export function isStorableText(value: string, maxLength = Number.POSITIVE_INFINI
  * @throws InvalidRequestError naming `field`
  */
 export function assertStorableText(field: string, value: string, maxLength = Number.POSITIVE_INFINITY): void {
-  if (value.length > maxLength) throw new InvalidRequestError(field, `${field} must be at most ${maxLength} characters.`);
-  if (!isStorableText(value)) throw new InvalidRequestError(field, `${field} must not contain NUL or unpaired surrogates.`);
+  if (value.length > maxLength) throw InvalidRequestError.rule(field, `must be at most ${maxLength} characters.`);
+  if (!isStorableText(value)) throw InvalidRequestError.rule(field, 'must not contain NUL or unpaired surrogates.');
 }

@@ -41,7 +41,7 @@ describeEachDialect('bad input', (dialect) => {
     expect(await repo().findByChatUuid(huge)).to.equal(undefined);
   });
 
-  it('rejects NUL characters with InvalidRequestError naming userAccount', async function () {
+  it('rejects NUL characters with InvalidRequestError naming the account', async function () {
     const withNul = `${unique('k')}\u0000tail`;
 
     const error = await repo().insertPending(aPendingUser({ accountKey: withNul }), drawing()).catch((e: unknown) => e);
@@ -49,7 +49,7 @@ describeEachDialect('bad input', (dialect) => {
     await expect(repo().insertPending(aPendingUser({ chatUsername: withNul }), drawing())).to.be.rejectedWith(InvalidRequestError);
     await expect(repo().insertPending(aPendingUser({ passwordHash: withNul }), drawing())).to.be.rejectedWith(InvalidRequestError);
 
-    expect(error).to.be.instanceOf(InvalidRequestError).and.to.include({ code: 'invalid_request', field: 'userAccount' });
+    expect(error).to.be.instanceOf(InvalidRequestError).and.to.include({ code: 'invalid_request', field: 'account' });
   });
 
   it('rejects unpaired surrogates, which no driver could store exactly', async function () {

@@ -3,10 +3,12 @@
  * @koa/cors: mount {@link createRouter} in an existing app, or serve {@link createApp}.
  * The standalone server (database, Agora, configuration) is in `./standalone`.
  */
-export { createApp, type AppOptions } from './http/app.js';
-export { createRouter, type HttpCore, type RouterOptions } from './http/routes.js';
-export { errorMiddleware, renderError, type ErrorBody } from './http/error-middleware.js';
-export { STATUS, DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './http/error-status.js';
+export { createApp, type AppOptions, type ObservedRequest } from './http/app.js';
+export { createRouter, type HttpCore, type RouterOptions, type ProfileSettings, type TokenAuth } from './http/routes.js';
+export { errorMiddleware, renderError } from './http/error-middleware.js';
+export { errorResponse, type ErrorTable, type ErrorResponse, type ErrorContext } from './http/error-response.js';
+export { DJANGO_ERRORS, STATUS, type ErrorBody } from './http/profiles/django/errors.js';
+export { DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './http/error-status.js';
 export { DEFAULT_BODY_LIMIT_BYTES } from './http/input.js';
 export { requestIdMiddleware } from './http/request-id.js';
 export type { HttpLogger } from './http/logger.js';

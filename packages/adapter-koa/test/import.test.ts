@@ -205,8 +205,8 @@ for (const dialect of DIALECTS) {
       emulator.faults.failNext(8, { status: 503 });
       const first = await runCli(['import', 'accounts', 'accounts.csv', '--concurrency', '1', '--report', 'r.jsonl'], env, dir);
       expect(first.code, first.stderr).to.equal(1);
-      expect(first.stdout).to.include('chat_service_unavailable').and.include('chat_username_taken: 1').and.include('invalid_request: 1')
-        .and.include('invalid_chat_username: 1').and.include('malformed_row: 1');
+      expect(first.stdout).to.include('chat_service_unavailable').and.include('chat_username_taken: 1').and.include('invalid_request: 2')
+        .and.include('malformed_row: 1');
       expect(emulator.stats.requests['POST /users']).to.be.at.least(2);
 
       const second = await runCli(['import', 'accounts', 'accounts.csv'], env, dir);

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  ChatServiceMisconfiguredError, ERROR_CODES, OWASP_SCRYPT_PARAMETERS, ScryptPasswordHasher, accountKeyOf,
+  ChatServiceMisconfiguredError, ChatUserExistsError, ERROR_CODES, OWASP_SCRYPT_PARAMETERS, PORT_ERROR_CODES, ScryptPasswordHasher, accountKeyOf,
 } from '@chat-app-server/core';
 import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
 import { expect, use } from 'chai';
@@ -241,8 +241,10 @@ describe('embedding', () => {
     }
   });
 
-  it('maps every domain error code to a status', () => {
-    for (const code of ERROR_CODES) expect(STATUS[code], code).to.be.within(400, 599);
+  it('maps every client-facing domain error code to a status, and no port code', () => {
+    const clientCodes = ERROR_CODES.filter((code) => !(PORT_ERROR_CODES as readonly string[]).includes(code));
+    expect(Object.keys(STATUS).sort()).to.deep.equal([...clientCodes].sort());
+    for (const code of clientCodes) expect(STATUS[code as keyof typeof STATUS], code).to.be.within(400, 599);
   });
 
   it('answers an unexpected error with a generic 500, logged once with the request id', async () => {
@@ -255,8 +257,11 @@ describe('embedding', () => {
       await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
       return http;
     };
+    // A port's own code is a bug if it gets this far: it must not become a client-facing answer.
+    const leaky: HttpCore = { ...server.core, registerUser: { execute: async () => { throw new ChatUserExistsError('x'); } } as never };
     const a = await serve(broken);
     const b = await serve(misconfigured);
+    const c = await serve(leaky);
     try {
       const res = await request(`http://127.0.0.1:${(a.address() as AddressInfo).port}`, 'POST', '/app/user/register', {
         body: { userAccount: 'x', userPassword: PASSWORD }, headers: { 'X-Request-Id': 'req-500' },
@@ -275,9 +280,15 @@ describe('embedding', () => {
       expect(mis.body.error).to.equal('chat_service_misconfigured');
       expect(mis.text).to.not.include('App Key rejected');
       expect(logs.text).to.include('CHAT SERVICE MISCONFIGURED');
+
+      const leaked = await request(`http://127.0.0.1:${(c.address() as AddressInfo).port}`, 'POST', '/app/user/register', {
+        body: { userAccount: 'x', userPassword: PASSWORD },
+      });
+      expect(leaked.body).to.deep.equal({ code: 500, error: 'internal_error', message: 'Internal server error.' });
     } finally {
       await new Promise((resolve) => a.close(resolve));
       await new Promise((resolve) => b.close(resolve));
+      await new Promise((resolve) => c.close(resolve));
       await server.stop();
     }
   });

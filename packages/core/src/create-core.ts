@@ -8,10 +8,12 @@ import type { ChatUsernamePolicy } from './ports/chat-username-policy.js';
 import type { Clock } from './ports/clock.js';
 import type { LoginThrottle } from './ports/login-throttle.js';
 import type { Logger } from './ports/logger.js';
+import type { ObservedEvent, Observer } from './ports/observer.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
 import type { TokenIssuer } from './ports/token-issuer.js';
 import type { UserRepository } from './ports/user-repository.js';
 import { ChatAccountSaga } from './use-cases/chat-account-saga.js';
+import { FindActiveUser } from './use-cases/find-active-user.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
 import { ImportUsers } from './use-cases/import-users.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
@@ -35,6 +37,11 @@ export interface CoreDeps {
   /** @default {@link DefaultChatUsernamePolicy} */
   chatUsernamePolicy?: ChatUsernamePolicy;
   logger?: Logger;
+  /**
+   * Receives the events operators count (logins, registrations, cache hits; see {@link ObservedEvent}).
+   * Also given to the default password hasher; pass it to your own adapters too.
+   */
+  observer?: Observer;
   /** @default 8 */
   passwordMinLength?: number;
   /** How long one registration attempt owns its pending row. @default 60 */
@@ -58,18 +65,20 @@ export interface Core {
   readonly registerUser: RegisterUser;
   readonly loginUser: LoginUser;
   readonly renewToken: RenewToken;
+  readonly findActiveUser: FindActiveUser;
 }
 
 /**
  * The embedding API: pass your adapters, get the use cases.
  * @example
  * const core = createCore({ users: new KnexUserRepository(knex), chatProvisioner, tokens });
- * const principal = await core.provisionChatUser.execute({ userAccount: req.user.id });
- * const { accessToken } = await core.issueChatToken.execute(principal);
+ * const principal = await core.provisionChatUser.execute({ account: req.user.id });
+ * const { token, expireTimestamp } = await core.issueChatToken.execute(principal);
  */
 export function createCore(deps: CoreDeps): Core {
   const clock = deps.clock ?? new SystemClock();
-  const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher();
+  const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher(deps.observer ? { observer: deps.observer } : {});
+  const observed = deps.observer ? { observer: deps.observer } : {};
   const { users, tokens, chatProvisioner } = deps;
   const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
   const chatUsernamePolicy = deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy();
@@ -80,12 +89,13 @@ export function createCore(deps: CoreDeps): Core {
     clock,
     leaseSeconds,
     ...(deps.logger ? { logger: deps.logger } : {}),
+    ...observed,
     ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
   });
   const issueChatToken = new IssueChatToken({ tokens });
-  const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}) });
+  const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}), ...observed });
   return {
-    provisionChatUser: new ProvisionChatUser({ users, saga }),
+    provisionChatUser: new ProvisionChatUser({ users, saga, clock, leaseSeconds }),
     provisionChatUsers: new ProvisionChatUsers({ users, saga, chatProvisioner, chatUsernamePolicy, clock, leaseSeconds }),
     importUsers: new ImportUsers({ users, chatProvisioner, passwordHasher, clock, ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}) }),
     issueChatToken,
@@ -96,7 +106,9 @@ export function createCore(deps: CoreDeps): Core {
       users, passwordHasher, clock, saga, issueChatToken,
       loginThrottle: deps.loginThrottle ?? new InMemoryLoginThrottle(),
       ...(deps.logger ? { logger: deps.logger } : {}),
+      ...observed,
     }),
     renewToken: new RenewToken({ verifyChatToken, issueChatToken }),
+    findActiveUser: new FindActiveUser({ users }),
   };
 }

@@ -1,6 +1,8 @@
 /**
  * Every expected outcome of a use case is a {@link DomainError} with a stable `code`.
  * Codes (not classes) are the contract: they survive process boundaries and duplicate module copies.
+ * {@link PORT_ERROR_CODES} belong to the ports' contracts: use cases turn them into client-facing
+ * outcomes, so they never leave core.
  */
 export const ERROR_CODES = [
   'invalid_request',
@@ -18,6 +20,12 @@ export const ERROR_CODES = [
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Codes that adapters raise to core through a port; no use case lets them escape. */
+export const PORT_ERROR_CODES = ['chat_user_exists', 'invalid_chat_username'] as const satisfies readonly ErrorCode[];
+
+/** The codes a use case can end with: what an API maps to its statuses and names. */
+export type ClientErrorCode = Exclude<ErrorCode, (typeof PORT_ERROR_CODES)[number]>;
 
 export interface DomainErrorOptions {
   cause?: unknown;
@@ -49,6 +57,13 @@ export function isDomainError(err: unknown): err is DomainError {
   return typeof code === 'string' && codes.has(code);
 }
 
+const portCodes = new Set<string>(PORT_ERROR_CODES);
+
+/** True for an error of a port's contract ({@link PORT_ERROR_CODES}), which use cases must not let escape. */
+export function isPortError(err: unknown): err is DomainError {
+  return isDomainError(err) && portCodes.has(err.code);
+}
+
 /** Narrows to the error class of `code`, also for errors from another copy of this module. */
 export function hasCode<C extends ErrorCode>(err: unknown, code: C): err is ErrorByCode[C] {
   return isDomainError(err) && err.code === code;
@@ -56,8 +71,19 @@ export function hasCode<C extends ErrorCode>(err: unknown, code: C): err is Erro
 
 export class InvalidRequestError extends DomainError {
   readonly code = 'invalid_request' as const;
-  constructor(field: string, message: string) {
+  /**
+   * What is wrong, without naming the field ("must not be empty."), when the rule is the domain's:
+   * each API then names the field in its own words (`account` is `userAccount` on the wire).
+   */
+  readonly problem: string | undefined;
+  constructor(field: string, message: string, options: { problem?: string } = {}) {
     super(message, { field });
+    this.problem = options.problem;
+  }
+
+  /** A domain rule broken by `field`: the message is `${field} ${problem}`. */
+  static rule(field: string, problem: string): InvalidRequestError {
+    return new InvalidRequestError(field, `${field} ${problem}`, { problem });
   }
 }
 

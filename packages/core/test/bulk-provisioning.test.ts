@@ -6,7 +6,7 @@ import {
 import { aTestCore, CHEAP_SCRYPT_PARAMETERS, type TestCore } from '../src/testing/index.js';
 import { ScryptPasswordHasher } from '../src/adapters/scrypt-password-hasher.js';
 
-const accounts = (n: number, prefix = 'user') => Array.from({ length: n }, (_, i) => ({ userAccount: `${prefix}${i}` }));
+const accounts = (n: number, prefix = 'user') => Array.from({ length: n }, (_, i) => ({ account: `${prefix}${i}` }));
 const statuses = (results: ReadonlyArray<{ status: string }>) =>
   results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
 const codeOf = (r: ProvisionChatUsersResult | undefined) => (r?.status === 'failed' ? (r.error as { code?: string }).code : undefined);
@@ -20,7 +20,7 @@ describe('ProvisionChatUsers (batch provisioning)', function () {
     expect(rig.chat.calls.createBatch).to.equal(3);
     expect(rig.chat.calls.create).to.equal(0);
     for (const [i, result] of results.entries()) {
-      expect(result).to.include({ index: i, userAccount: `user${i}`, status: 'created' });
+      expect(result).to.include({ index: i, account: `user${i}`, status: 'created' });
       const row = rig.users.all().find((u) => u.accountKey === `user${i}`);
       expect(row).to.deep.include({ status: 'active', passwordHash: null });
       if (result.status === 'created') expect(result.principal?.chatUuid).to.equal(rig.chat.users.get(row!.chatUsername)?.uuid);
@@ -44,11 +44,11 @@ describe('ProvisionChatUsers (batch provisioning)', function () {
     const rig = aTestCore();
     rig.chat.addForeignUser('taken');
     const results = await rig.core.provisionChatUsers.execute([
-      { userAccount: 'taken' }, { userAccount: 'fine' }, { userAccount: ' padded' }, { userAccount: 'named', chatUsername: 'Not Valid' },
-      { userAccount: 'custom', chatUsername: 'custom.name' },
+      { account: 'taken' }, { account: 'fine' }, { account: ' padded' }, { account: 'named', chatUsername: 'Not Valid' },
+      { account: 'custom', chatUsername: 'custom.name' },
     ]);
     expect(results.map((r) => r.status)).to.deep.equal(['failed', 'created', 'failed', 'failed', 'created']);
-    expect(results.map(codeOf)).to.deep.equal(['chat_username_taken', undefined, 'invalid_request', 'invalid_chat_username', undefined]);
+    expect(results.map(codeOf)).to.deep.equal(['chat_username_taken', undefined, 'invalid_request', 'invalid_request', undefined]);
     expect(rig.users.all().map((u) => [u.accountKey, u.chatUsername, u.status])).to.have.deep.members([
       ['fine', 'fine', 'active'], ['custom', 'custom.name', 'active'],
     ]);
@@ -87,7 +87,7 @@ describe('ProvisionChatUsers (batch provisioning)', function () {
       leaseExpiresAt: new Date(rig.clock.now() + 1000), now: new Date(rig.clock.now()),
     }, () => 7);
     setTimeout(() => rig.clock.advance(2000), 100);
-    const results = await rig.core.provisionChatUsers.execute([{ userAccount: 'held' }, { userAccount: 'free' }]);
+    const results = await rig.core.provisionChatUsers.execute([{ account: 'held' }, { account: 'free' }]);
     expect(results.map((r) => r.status)).to.deep.equal(['created', 'created']);
     expect(rig.users.all().find((u) => u.accountKey === 'held')).to.deep.include({ status: 'active', agoraUid: 7 });
   });
@@ -115,11 +115,11 @@ describe('ProvisionChatUsers (batch provisioning)', function () {
 
   it('checks everything and changes nothing in a dry run', async function () {
     const rig = aTestCore();
-    await rig.core.provisionChatUsers.execute([{ userAccount: 'old' }]);
+    await rig.core.provisionChatUsers.execute([{ account: 'old' }]);
     rig.chat.addForeignUser('stranger');
     const before = JSON.stringify(rig.users.all());
     const results = await rig.core.provisionChatUsers.execute(
-      [{ userAccount: 'old' }, { userAccount: 'new' }, { userAccount: 'stranger' }, { userAccount: '' }], { dryRun: true },
+      [{ account: 'old' }, { account: 'new' }, { account: 'stranger' }, { account: '' }], { dryRun: true },
     );
     expect(results.map((r) => r.status)).to.deep.equal(['present', 'created', 'failed', 'failed']);
     expect(results.map(codeOf)).to.deep.equal([undefined, undefined, 'chat_username_taken', 'invalid_request']);
@@ -131,10 +131,10 @@ describe('ProvisionChatUsers (batch provisioning)', function () {
   it('gives an account listed twice one result, and refuses it with two different chat usernames', async function () {
     const rig = aTestCore();
     const results = await rig.core.provisionChatUsers.execute([
-      { userAccount: 'Twice' }, { userAccount: 'twice' }, { userAccount: 'odd', chatUsername: 'odd.a' }, { userAccount: 'ODD', chatUsername: 'odd.b' },
+      { account: 'Twice' }, { account: 'twice' }, { account: 'odd', chatUsername: 'odd.a' }, { account: 'ODD', chatUsername: 'odd.b' },
     ]);
     expect(results.map((r) => r.status)).to.deep.equal(['created', 'created', 'created', 'failed']);
-    expect(results[1]).to.include({ userAccount: 'twice' });
+    expect(results[1]).to.include({ account: 'twice' });
     expect(codeOf(results[3])).to.equal('invalid_request');
     expect(rig.chat.users.size).to.equal(2);
   });
@@ -148,22 +148,22 @@ describe('ImportUsers (users whose chat users exist)', function () {
   it('adopts the chat user, keeps the uid and the old (short, non-ASCII) password', async function () {
     const rig = aTestCore();
     const chat = rig.chat.addForeignUser('jack');
-    const [result] = await importOf(rig, [{ userAccount: 'Jack', password: 'pä', chatUsername: 'Jack', chatUuid: chat.uuid, agoraUid: 4_000_000_000 }]);
+    const [result] = await importOf(rig, [{ account: 'Jack', password: 'pä', chatUsername: 'Jack', chatUuid: chat.uuid, agoraUid: 4_000_000_000 }]);
     expect(result).to.deep.include({ status: 'imported', agoraUidRedrawn: false });
     const row = rig.users.all()[0]!;
     expect(row).to.deep.include({ account: 'Jack', accountKey: 'jack', chatUsername: 'jack', chatUuid: chat.uuid, agoraUid: 4_000_000_000, status: 'active' });
     expect(await rig.hasher.verify(row.passwordHash!, 'pä')).to.equal(true);
     expect(rig.chat.calls.get).to.equal(0);
-    const login = await rig.core.loginUser.execute({ userAccount: 'jack', userPassword: 'pä' });
-    expect(login.chatUserName).to.equal('jack');
+    const login = await rig.core.loginUser.execute({ account: 'jack', password: 'pä' });
+    expect(login.principal.chatUsername).to.equal('jack');
   });
 
   it('looks up chat users without a uuid, and reports those missing at the chat service', async function () {
     const rig = aTestCore();
     const found = rig.chat.addForeignUser('found');
     const results = await importOf(rig, [
-      { userAccount: 'found', password: 'pw', chatUsername: 'found' },
-      { userAccount: 'ghost', password: 'pw', chatUsername: 'ghost' },
+      { account: 'found', password: 'pw', chatUsername: 'found' },
+      { account: 'ghost', password: 'pw', chatUsername: 'ghost' },
     ]);
     expect(results[0]).to.include({ status: 'imported' });
     expect(rig.users.all()[0]?.chatUuid).to.equal(found.uuid);
@@ -175,8 +175,8 @@ describe('ImportUsers (users whose chat users exist)', function () {
     const a = rig.chat.addForeignUser('a');
     rig.chat.addForeignUser('b');
     const results = await importOf(rig, [
-      { userAccount: 'a', password: 'pw', chatUsername: 'a', chatUuid: a.uuid },
-      { userAccount: 'b', password: 'pw', chatUsername: 'b', chatUuid: 'not-the-uuid' },
+      { account: 'a', password: 'pw', chatUsername: 'a', chatUuid: a.uuid },
+      { account: 'b', password: 'pw', chatUsername: 'b', chatUuid: 'not-the-uuid' },
     ], { verify: true });
     expect(results.map((r) => r.status)).to.deep.equal(['imported', 'failed']);
     expect(reasonOf(results[1])).to.equal('chat_uuid_mismatch');
@@ -186,7 +186,7 @@ describe('ImportUsers (users whose chat users exist)', function () {
   it('changes and looks up nothing when run again', async function () {
     const rig = aTestCore();
     rig.chat.addForeignUser('a');
-    const items = [{ userAccount: 'a', password: 'pw', chatUsername: 'a' }];
+    const items = [{ account: 'a', password: 'pw', chatUsername: 'a' }];
     await importOf(rig, items);
     const before = JSON.stringify(rig.users.all());
     const lookups = rig.chat.calls.get;
@@ -198,14 +198,14 @@ describe('ImportUsers (users whose chat users exist)', function () {
 
   it('refuses an account that is someone else here, a chat user another account holds, and bad input', async function () {
     const rig = aTestCore();
-    await rig.core.registerUser.execute({ userAccount: 'local', userPassword: 'password1' });
+    await rig.core.registerUser.execute({ account: 'local', password: 'password1' });
     const other = rig.chat.addForeignUser('other');
     const results = await importOf(rig, [
-      { userAccount: 'LOCAL', password: 'pw', chatUsername: 'someone', chatUuid: 'u-1' },
-      { userAccount: 'newcomer', password: 'pw', chatUsername: 'local', chatUuid: 'u-2' },
-      { userAccount: '', password: 'pw', chatUsername: 'x', chatUuid: 'u-3' },
-      { userAccount: 'nopass', password: '', chatUsername: 'other', chatUuid: other.uuid },
-      { userAccount: 'badname', password: 'pw', chatUsername: 'bad name', chatUuid: 'u-4' },
+      { account: 'LOCAL', password: 'pw', chatUsername: 'someone', chatUuid: 'u-1' },
+      { account: 'newcomer', password: 'pw', chatUsername: 'local', chatUuid: 'u-2' },
+      { account: '', password: 'pw', chatUsername: 'x', chatUuid: 'u-3' },
+      { account: 'nopass', password: '', chatUsername: 'other', chatUuid: other.uuid },
+      { account: 'badname', password: 'pw', chatUsername: 'bad name', chatUuid: 'u-4' },
     ]);
     expect(results.map(reasonOf)).to.deep.equal(['account_exists', 'chat_user_taken', 'invalid_account', 'invalid_password', 'invalid_chat_username']);
     expect(rig.users.all()).to.have.length(1);
@@ -215,8 +215,8 @@ describe('ImportUsers (users whose chat users exist)', function () {
     const rig = aTestCore({ drawAgoraUid: () => 99 });
     rig.chat.addForeignUser('a');
     rig.chat.addForeignUser('b');
-    const results = await importOf(rig, [{ userAccount: 'a', password: 'pw', chatUsername: 'a', agoraUid: 5 }]);
-    const [second] = await importOf(rig, [{ userAccount: 'b', password: 'pw', chatUsername: 'b', agoraUid: 5 }]);
+    const results = await importOf(rig, [{ account: 'a', password: 'pw', chatUsername: 'a', agoraUid: 5 }]);
+    const [second] = await importOf(rig, [{ account: 'b', password: 'pw', chatUsername: 'b', agoraUid: 5 }]);
     expect(results[0]).to.include({ status: 'imported', agoraUidRedrawn: false });
     expect(second).to.include({ status: 'imported', agoraUidRedrawn: true });
     expect(rig.users.all().map((u) => u.agoraUid)).to.deep.equal([5, 99]);
@@ -227,7 +227,7 @@ describe('ImportUsers (users whose chat users exist)', function () {
     const hasher = new ScryptPasswordHasher({ parameters: CHEAP_SCRYPT_PARAMETERS });
     const rig = aTestCore({ passwordHasher: { ...hasher, hash: async (p: string) => { hashes++; return hasher.hash(p); }, verify: hasher.verify.bind(hasher), needsRehash: hasher.needsRehash.bind(hasher) } });
     rig.chat.addForeignUser('a');
-    const results = await importOf(rig, [{ userAccount: 'a', password: 'pw', chatUsername: 'a' }, { userAccount: 'b', password: 'pw', chatUsername: 'b' }], { dryRun: true });
+    const results = await importOf(rig, [{ account: 'a', password: 'pw', chatUsername: 'a' }, { account: 'b', password: 'pw', chatUsername: 'b' }], { dryRun: true });
     expect(results.map((r) => r.status)).to.deep.equal(['imported', 'failed']);
     expect(rig.users.all()).to.have.length(0);
     expect(hashes).to.equal(0);
@@ -236,11 +236,11 @@ describe('ImportUsers (users whose chat users exist)', function () {
   it('reports lookups that fail, and stops for credentials the chat service rejects', async function () {
     const rig = aTestCore();
     rig.chat.getUser = async () => { throw new ChatServiceUnavailableError(); };
-    const [result] = await importOf(rig, [{ userAccount: 'a', password: 'pw', chatUsername: 'a' }]);
+    const [result] = await importOf(rig, [{ account: 'a', password: 'pw', chatUsername: 'a' }]);
     expect(reasonOf(result)).to.equal('chat_service_unavailable');
     rig.chat.getUser = async () => { throw new ChatServiceMisconfiguredError('bad credentials'); };
     let error: unknown;
-    await importOf(rig, [{ userAccount: 'a', password: 'pw', chatUsername: 'a' }]).catch((err: unknown) => { error = err; });
+    await importOf(rig, [{ account: 'a', password: 'pw', chatUsername: 'a' }]).catch((err: unknown) => { error = err; });
     expect(error).to.have.property('code', 'chat_service_misconfigured');
   });
 });

@@ -1,32 +1,80 @@
 import { expect } from 'chai';
 import { OWASP_SCRYPT_PARAMETERS, ScryptPasswordHasher, WorkLimiter, createCore } from '../src/index.js';
 import { FakeTokenIssuer, aTestCore, expectCode } from '../src/testing/index.js';
+import { hangAt, holdFirstCreate, until } from './support.js';
 
 describe('ProvisionChatUser', function () {
   it('gives an externally authenticated user a chat account, idempotently', async function () {
     const { core, chat, users } = aTestCore();
-    const first = await core.provisionChatUser.execute({ userAccount: 'Employee-42' });
-    const second = await core.provisionChatUser.execute({ userAccount: 'employee-42' });
+    const first = await core.provisionChatUser.execute({ account: 'Employee-42' });
+    const second = await core.provisionChatUser.execute({ account: 'employee-42' });
     expect(second).to.deep.equal(first);
     expect(chat.users.size).to.equal(1);
     expect(users.all()[0]).to.deep.include({ status: 'active', passwordHash: null });
   });
 
-  it('lets concurrent provisioning of one user all succeed with one chat user', async function () {
+  it('gives 20 concurrent calls for one new user the same principal and one chat user', async function () {
     const { core, chat } = aTestCore();
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => core.provisionChatUser.execute({ userAccount: 'u1' })));
-    const ok = results.filter((r) => r.status === 'fulfilled');
-    expect(ok.length).to.be.at.least(1);
-    expect(chat.users.size).to.equal(1);
-    for (const r of results) if (r.status === 'rejected') expect(r.reason).to.have.property('code', 'account_exists');
+    const principals = await Promise.all(Array.from({ length: 20 }, () => core.provisionChatUser.execute({ account: 'u1' })));
+    for (const p of principals) expect(p).to.deep.equal(principals[0]);
+    expect(principals[0]?.chatUuid).to.equal(chat.users.get('u1')?.uuid);
+    expect(chat.calls.create).to.equal(1);
+  });
+
+  it('callers that lose the reservation wait for the winner, also in another core instance', async function () {
+    const rig = aTestCore();
+    const other = createCore({ users: rig.users, chatProvisioner: rig.chat, tokens: rig.tokens, clock: rig.clock });
+    const held = holdFirstCreate(rig.chat);
+    const winner = rig.core.provisionChatUser.execute({ account: 'u1' });
+    await held.reached;
+    const waiting = Array.from({ length: 10 }, (_, i) => (i % 2 ? rig.core : other).provisionChatUser.execute({ account: 'U1' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    held.release();
+    const principals = await Promise.all([winner, ...waiting]);
+    for (const p of principals) expect(p).to.deep.equal(principals[0]);
+    expect(rig.chat.calls.create).to.equal(1);
+  });
+
+  it('waiters take the reservation over when its owner died, and finish it', async function () {
+    const rig = aTestCore();
+    const dying = createCore({ users: rig.users, chatProvisioner: hangAt(rig.chat, 'createUser'), tokens: rig.tokens, clock: rig.clock });
+    void dying.provisionChatUser.execute({ account: 'u1' });
+    await until(() => rig.users.all().length === 1);
+    const waiting = Array.from({ length: 5 }, () => rig.core.provisionChatUser.execute({ account: 'u1' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    rig.clock.advance(rig.leaseSeconds * 1000);
+    const principals = await Promise.all(waiting);
+    for (const p of principals) expect(p).to.deep.equal(principals[0]);
+    expect(principals[0]?.chatUuid).to.equal(rig.chat.users.get('u1')?.uuid);
+    expect(rig.chat.calls.create).to.equal(1);
+  });
+
+  it('waiters fail with the winner when the chat service fails past its deadline; the next call finishes', async function () {
+    const rig = aTestCore();
+    rig.chat.failNextCreate();
+    const held = holdFirstCreate(rig.chat);
+    const winner = rig.core.provisionChatUser.execute({ account: 'u1' });
+    await held.reached;
+    const waiting = Array.from({ length: 5 }, () => rig.core.provisionChatUser.execute({ account: 'u1' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    held.release();
+    for (const outcome of await Promise.allSettled([winner, ...waiting])) {
+      expect(outcome.status).to.equal('rejected');
+      const { reason } = outcome as PromiseRejectedResult;
+      expect(reason).to.have.property('code', 'chat_service_unavailable');
+      expect(reason).to.have.property('retryAfterSeconds').that.is.at.least(1);
+    }
+    expect(rig.chat.calls.create).to.equal(1);
+    const principal = await rig.core.provisionChatUser.execute({ account: 'u1' });
+    expect(principal.chatUuid).to.equal(rig.chat.users.get('u1')?.uuid);
   });
 
   it('finishes a provisioning that failed earlier', async function () {
     const { core, chat, clock } = aTestCore();
     chat.loseNextCreateAnswer();
-    await expectCode(core.provisionChatUser.execute({ userAccount: 'u1' }), 'chat_service_unavailable');
+    await expectCode(core.provisionChatUser.execute({ account: 'u1' }), 'chat_service_unavailable');
     clock.advance(1000);
-    const principal = await core.provisionChatUser.execute({ userAccount: 'u1' });
+    const principal = await core.provisionChatUser.execute({ account: 'u1' });
     expect(principal.chatUuid).to.equal(chat.users.get('u1')?.uuid);
   });
 });
@@ -34,55 +82,51 @@ describe('ProvisionChatUser', function () {
 describe('IssueRtcToken', function () {
   async function registered() {
     const rig = aTestCore();
-    const principal = await rig.core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+    const principal = await rig.core.registerUser.execute({ account: 'jack', password: 'password1' });
     return { ...rig, principal };
   }
 
-  it('binds the token to the channel and the user\'s persistent agoraUid', async function () {
+  it('binds the token to the channel and the user\'s persistent agoraUid, with the role asked for', async function () {
     const { core, principal, tokens } = await registered();
-    const a = await core.issueRtcToken.execute({ principal, channelName: 'room-1', publisherRole: 'true' });
-    const b = await core.issueRtcToken.execute({ principal, channelName: 'room-2' });
-    expect(a.agoraUid).to.equal(String(principal.agoraUid)).and.equal(b.agoraUid);
-    expect(tokens.decode(a.accessToken).rtc).to.deep.equal({ channelName: 'room-1', agoraUid: principal.agoraUid, publisher: true });
-    expect(tokens.decode(b.accessToken).rtc).to.deep.equal({ channelName: 'room-2', agoraUid: principal.agoraUid, publisher: false });
+    const a = await core.issueRtcToken.execute({ principal, channelName: 'room-1', role: 'publisher' });
+    const b = await core.issueRtcToken.execute({ principal, channelName: 'room-2', role: 'subscriber' });
+    expect(tokens.decode(a.token).rtc).to.deep.equal({ channelName: 'room-1', agoraUid: principal.agoraUid, publisher: true });
+    expect(tokens.decode(b.token).rtc).to.deep.equal({ channelName: 'room-2', agoraUid: principal.agoraUid, publisher: false });
   });
 
-  it('accepts publisherRole as booleans or their strings', async function () {
-    const { core, principal, tokens } = await registered();
-    for (const [role, publisher] of [[true, true], ['true', true], [false, false], ['false', false], [undefined, false]] as const) {
-      const out = await core.issueRtcToken.execute({ principal, channelName: 'c', publisherRole: role });
-      expect(tokens.decode(out.accessToken).rtc?.publisher, String(role)).to.equal(publisher);
+  it('rejects bad channel names naming the field', async function () {
+    const { core, principal } = await registered();
+    for (const channelName of ['', 'a'.repeat(64), 'räum', 'a/b']) {
+      const err = await expectCode(core.issueRtcToken.execute({ principal, channelName, role: 'subscriber' }), 'invalid_request');
+      expect(err).to.have.property('field', 'channelName');
+      expect(err).to.have.property('problem').that.is.a('string');
     }
   });
+});
 
-  it('rejects bad channel names and roles naming the field', async function () {
-    const { core, principal } = await registered();
-    for (const [channelName, publisherRole, field] of [
-      ['', undefined, 'channelName'], ['a'.repeat(64), undefined, 'channelName'], ['räum', undefined, 'channelName'],
-      ['c', 'yes', 'publisherRole'], ['c', '1', 'publisherRole'], ['c', 'TRUE ', 'publisherRole'],
-    ] as const) {
-      const err = await expectCode(core.issueRtcToken.execute({ principal, channelName, publisherRole }), 'invalid_request');
-      expect(err).to.have.property('field', field);
-    }
-  });
-
-  it('allows userAccount naming the caller in any case, and forbids anyone else', async function () {
-    const { core, principal } = await registered();
-    await core.issueRtcToken.execute({ principal, channelName: 'c', userAccount: 'JACK' });
-    await expectCode(core.issueRtcToken.execute({ principal, channelName: 'c', userAccount: 'jill' }), 'forbidden');
+describe('FindActiveUser', function () {
+  it('finds the active user of an account in any case, and nobody for unknown or pending accounts', async function () {
+    const { core, chat } = aTestCore();
+    const principal = await core.registerUser.execute({ account: 'Jack', password: 'password1' });
+    expect(await core.findActiveUser.execute('JACK')).to.deep.equal(principal);
+    expect(await core.findActiveUser.execute('jill')).to.equal(undefined);
+    chat.failNextCreate();
+    await expectCode(core.registerUser.execute({ account: 'pending', password: 'password1' }), 'chat_service_unavailable');
+    expect(await core.findActiveUser.execute('pending')).to.equal(undefined);
+    await expectCode(core.findActiveUser.execute(' jack'), 'invalid_request');
   });
 });
 
 describe('VerifyChatToken and RenewToken', function () {
   it('authenticates a login token and renews it with a later expiry', async function () {
     const { core, clock } = aTestCore();
-    await core.registerUser.execute({ userAccount: 'Jack', userPassword: 'password1' });
-    const login = await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    expect(await core.verifyChatToken.execute(login.accessToken)).to.deep.equal(login.principal);
+    await core.registerUser.execute({ account: 'Jack', password: 'password1' });
+    const login = await core.loginUser.execute({ account: 'jack', password: 'password1' });
+    expect(await core.verifyChatToken.execute(login.chatToken.token)).to.deep.equal(login.principal);
     clock.advance(5000);
-    const renewed = await core.renewToken.execute(login.accessToken);
-    expect(renewed.chatUserName).to.equal('jack');
-    expect(renewed.expireTimestamp).to.equal(login.expireTimestamp + 5000);
+    const renewed = await core.renewToken.execute({ chatToken: login.chatToken.token });
+    expect(renewed.principal).to.deep.equal(login.principal);
+    expect(renewed.chatToken.expireTimestamp).to.equal(login.chatToken.expireTimestamp + 5000);
   });
 
   it('looks users up by uuid when tokens name uuids', async function () {
@@ -91,26 +135,26 @@ describe('VerifyChatToken and RenewToken', function () {
       users: rig.users, chatProvisioner: rig.chat, clock: rig.clock, passwordHasher: rig.hasher,
       tokens: new FakeTokenIssuer(rig.clock, { subjectKind: 'uuid' }),
     });
-    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    const login = await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    expect((await core.verifyChatToken.execute(login.accessToken)).chatUsername).to.equal('jack');
+    await core.registerUser.execute({ account: 'jack', password: 'password1' });
+    const login = await core.loginUser.execute({ account: 'jack', password: 'password1' });
+    expect((await core.verifyChatToken.execute(login.chatToken.token)).chatUsername).to.equal('jack');
   });
 
   it('refuses missing, garbled and expired tokens and tokens of unknown or pending users', async function () {
     const { core, clock, tokens, chat } = aTestCore();
-    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    const login = await core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    for (const bad of [undefined, '', 42, 'garbage', `${login.accessToken}x`]) {
+    await core.registerUser.execute({ account: 'jack', password: 'password1' });
+    const login = await core.loginUser.execute({ account: 'jack', password: 'password1' });
+    for (const bad of [undefined, '', 42, 'garbage', `${login.chatToken.token}x`]) {
       await expectCode(core.verifyChatToken.execute(bad), 'unauthenticated');
     }
     const stranger = await tokens.issueChatToken({ chatUsername: 'nobody', chatUuid: null });
     await expectCode(core.verifyChatToken.execute(stranger.token), 'unauthenticated');
     chat.failNextCreate();
-    await expectCode(core.registerUser.execute({ userAccount: 'pending', userPassword: 'password1' }), 'chat_service_unavailable');
+    await expectCode(core.registerUser.execute({ account: 'pending', password: 'password1' }), 'chat_service_unavailable');
     const pending = await tokens.issueChatToken({ chatUsername: 'pending', chatUuid: null });
     await expectCode(core.verifyChatToken.execute(pending.token), 'unauthenticated');
     clock.advance(86400 * 1000);
-    await expectCode(core.renewToken.execute(login.accessToken), 'unauthenticated');
+    await expectCode(core.renewToken.execute({ chatToken: login.chatToken.token }), 'unauthenticated');
   });
 });
 
@@ -166,9 +210,9 @@ describe('WorkLimiter', function () {
 describe('VerifyChatToken principal cache', function () {
   async function loggedIn(principalCache?: { maxEntries: number; ttlSeconds: number }) {
     const rig = aTestCore(principalCache ? { principalCache } : {});
-    await rig.core.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    const login = await rig.core.loginUser.execute({ userAccount: 'jack', userPassword: 'password1' });
-    return { ...rig, bearer: login.accessToken };
+    await rig.core.registerUser.execute({ account: 'jack', password: 'password1' });
+    const login = await rig.core.loginUser.execute({ account: 'jack', password: 'password1' });
+    return { ...rig, bearer: login.chatToken.token };
   }
 
   it('answers repeated bearers without reading the repository, until the entry expires', async function () {

@@ -67,7 +67,7 @@ describe('account rules', function () {
     it(`rejects ${JSON.stringify(input) ?? String(input)}`, function () {
       const err = rejection(() => parseAccount(input));
       expect(err, 'expected a rejection').to.not.equal(undefined);
-      expect(err?.field).to.equal('userAccount');
+      expect(err?.field).to.equal('account');
       expect(err?.message).to.match(why);
     });
   }
@@ -97,15 +97,15 @@ describe('password rules', function () {
 
   it('rejects short, oversized and non-string passwords naming the field', function () {
     for (const bad of ['1234567', '', 'x'.repeat(1025), 'é'.repeat(513), 12345678, null, undefined, ['12345678']]) {
-      expect(rejection(() => parseNewPassword(bad))?.field, String(bad).slice(0, 20)).to.equal('userPassword');
+      expect(rejection(() => parseNewPassword(bad))?.field, String(bad).slice(0, 20)).to.equal('password');
     }
     expect(parseNewPassword('x'.repeat(1024))).to.have.length(1024);
   });
 
   it('checks only type and size of a password presented at login', function () {
     expect(parsePresentedPassword('short')).to.equal('short');
-    expect(rejection(() => parsePresentedPassword('x'.repeat(1025)))?.field).to.equal('userPassword');
-    expect(rejection(() => parsePresentedPassword(''))?.field).to.equal('userPassword');
+    expect(rejection(() => parsePresentedPassword('x'.repeat(1025)))?.field).to.equal('password');
+    expect(rejection(() => parsePresentedPassword(''))?.field).to.equal('password');
   });
 });
 

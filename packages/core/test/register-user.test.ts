@@ -4,7 +4,7 @@ import { aTestCore, expectCode } from '../src/testing/index.js';
 describe('RegisterUser', function () {
   it('stores an active user with a scrypt hash, a chat user and an agoraUid', async function () {
     const { core, users, chat, hasher } = aTestCore();
-    const principal = await core.registerUser.execute({ userAccount: 'Jack', userPassword: 'correct horse' });
+    const principal = await core.registerUser.execute({ account: 'Jack', password: 'correct horse' });
     expect(principal).to.deep.include({ account: 'Jack', accountKey: 'jack', chatUsername: 'jack' });
     const [row] = users.all();
     expect(row).to.deep.include({ status: 'active', chatUsername: 'jack', leaseId: null });
@@ -22,15 +22,15 @@ describe('RegisterUser', function () {
       sent = password;
       return create(username, password);
     };
-    await core.registerUser.execute({ userAccount: 'jack', userPassword: 'correct horse' });
+    await core.registerUser.execute({ account: 'jack', password: 'correct horse' });
     expect(sent).to.not.equal('correct horse');
     expect(sent).to.have.length.greaterThan(20);
   });
 
   it('treats case variants as one account', async function () {
     const { core, users, chat } = aTestCore();
-    await core.registerUser.execute({ userAccount: 'Jack', userPassword: 'correct horse' });
-    await expectCode(core.registerUser.execute({ userAccount: 'JACK', userPassword: 'another pass' }), 'account_exists');
+    await core.registerUser.execute({ account: 'Jack', password: 'correct horse' });
+    await expectCode(core.registerUser.execute({ account: 'JACK', password: 'another pass' }), 'account_exists');
     expect(users.all()).to.have.length(1);
     expect(chat.users.size).to.equal(1);
   });
@@ -38,11 +38,11 @@ describe('RegisterUser', function () {
   it('rejects bad input naming the field, storing nothing', async function () {
     const { core, users, chat } = aTestCore();
     const cases: Array<[unknown, unknown, string]> = [
-      [undefined, 'password1', 'userAccount'], ['', 'password1', 'userAccount'], [' jack', 'password1', 'userAccount'],
-      ['jack', 'short', 'userPassword'], ['jack', 12345678, 'userPassword'], ['jack', 'x'.repeat(1025), 'userPassword'],
+      [undefined, 'password1', 'account'], ['', 'password1', 'account'], [' jack', 'password1', 'account'],
+      ['jack', 'short', 'password'], ['jack', 12345678, 'password'], ['jack', 'x'.repeat(1025), 'password'],
     ];
-    for (const [userAccount, userPassword, field] of cases) {
-      const err = await expectCode(core.registerUser.execute({ userAccount, userPassword }), 'invalid_request');
+    for (const [account, password, field] of cases) {
+      const err = await expectCode(core.registerUser.execute({ account, password } as { account: string; password: string }), 'invalid_request');
       expect(err).to.have.property('field', field);
     }
     expect(users.all()).to.deep.equal([]);
@@ -51,13 +51,13 @@ describe('RegisterUser', function () {
 
   it('honours a configured minimum password length', async function () {
     const { core } = aTestCore({ passwordMinLength: 12 });
-    await expectCode(core.registerUser.execute({ userAccount: 'jack', userPassword: '12345678901' }), 'invalid_request');
-    await core.registerUser.execute({ userAccount: 'jack', userPassword: '123456789012' });
+    await expectCode(core.registerUser.execute({ account: 'jack', password: '12345678901' }), 'invalid_request');
+    await core.registerUser.execute({ account: 'jack', password: '123456789012' });
   });
 
   it('gives accounts Agora would refuse a derived chat username', async function () {
     const { core, chat } = aTestCore();
-    const principal = await core.registerUser.execute({ userAccount: 'Jöhn Doe', userPassword: 'password1' });
+    const principal = await core.registerUser.execute({ account: 'Jöhn Doe', password: 'password1' });
     expect(principal.chatUsername).to.match(/^u\.[0-9a-f]{40}$/);
     expect(chat.users.has(principal.chatUsername)).to.equal(true);
   });
@@ -65,8 +65,8 @@ describe('RegisterUser', function () {
   it('gives every user a distinct agoraUid, drawing again on a collision', async function () {
     const draws = [7, 7, 7, 8];
     const { core, users } = aTestCore({ drawAgoraUid: () => draws.shift() ?? 9 });
-    await core.registerUser.execute({ userAccount: 'a', userPassword: 'password1' });
-    await core.registerUser.execute({ userAccount: 'b', userPassword: 'password1' });
+    await core.registerUser.execute({ account: 'a', password: 'password1' });
+    await core.registerUser.execute({ account: 'b', password: 'password1' });
     expect(users.all().map((u) => u.agoraUid)).to.deep.equal([7, 8]);
   });
 
@@ -75,8 +75,8 @@ describe('RegisterUser', function () {
     const { core, users } = aTestCore({
       passwordHasher: new ScryptPasswordHasher({ parameters: { logN: 14, r: 8, p: 1 }, concurrency: 1, maxQueue: 1 }),
     });
-    const results = await Promise.allSettled(['a', 'b', 'c', 'd'].map((userAccount) =>
-      core.registerUser.execute({ userAccount, userPassword: 'password1' })));
+    const results = await Promise.allSettled(['a', 'b', 'c', 'd'].map((account) =>
+      core.registerUser.execute({ account, password: 'password1' })));
     const busy = results.filter((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'server_busy');
     expect(busy).to.have.length(2);
     expect(users.all()).to.have.length(2);

@@ -1,43 +1,10 @@
 import { expect } from 'chai';
-import { ChatServiceMisconfiguredError, ChatUserExistsError, InvalidChatUsernameError, createCore } from '../src/index.js';
+import { ChatServiceMisconfiguredError, ChatUserExistsError, InvalidChatUsernameError, createCore, isPortError } from '../src/index.js';
 import { aTestCore, expectCode, type TestCore } from '../src/testing/index.js';
+import { hangAt, holdFirstCreate, until } from './support.js';
 
-/** `target` whose `method` never settles, as if the process died while calling it. */
-function hangAt<T extends object>(target: T, method: keyof T): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      if (prop === method) return () => new Promise(() => {});
-      const value = Reflect.get(t, prop, t);
-      return typeof value === 'function' ? value.bind(t) : value;
-    },
-  });
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
-  expect(condition(), 'condition never became true').to.equal(true);
-}
-
-/** Holds the first chat-user creation until `release()`; `reached` resolves when it is being held. */
-function holdFirstCreate(rig: TestCore): { reached: Promise<void>; release: () => void } {
-  let release = () => {};
-  let reachedResolve = () => {};
-  const reached = new Promise<void>((resolve) => { reachedResolve = resolve; });
-  const gate = new Promise<void>((resolve) => { release = resolve; });
-  const create = rig.chat.createUser.bind(rig.chat);
-  let calls = 0;
-  rig.chat.createUser = async (username, password) => {
-    if (calls++ === 0) {
-      reachedResolve();
-      await gate;
-    }
-    return create(username, password);
-  };
-  return { reached, release: () => release() };
-}
-
-const register = (rig: TestCore, userPassword = 'password1') =>
-  rig.core.registerUser.execute({ userAccount: 'jack', userPassword });
+const register = (rig: TestCore, password = 'password1') =>
+  rig.core.registerUser.execute({ account: 'jack', password });
 
 describe('registration saga under failures', function () {
   it('provisioner fails before creating: row stays pending with its lease ended, a retry finishes', async function () {
@@ -103,7 +70,7 @@ describe('registration saga under failures', function () {
         chatProvisioner: diesAt === 'createUser' ? hangAt(rig.chat, 'createUser') : rig.chat,
         tokens: rig.tokens, clock: rig.clock, passwordHasher: rig.hasher, registrationLeaseSeconds: rig.leaseSeconds,
       });
-      void dying.registerUser.execute({ userAccount: 'jack', userPassword: 'password1' });
+      void dying.registerUser.execute({ account: 'jack', password: 'password1' });
       await until(() => rig.users.all().length === 1 && (diesAt !== 'activate' || rig.chat.users.size === 1));
 
       await expectCode(register(rig), 'account_exists');
@@ -126,7 +93,7 @@ describe('registration saga under failures', function () {
 
   it('a second attempt during a live lease gets account_exists and changes nothing', async function () {
     const rig = aTestCore();
-    const held = holdFirstCreate(rig);
+    const held = holdFirstCreate(rig.chat);
     const first = register(rig, 'first-password');
     await held.reached;
     await expectCode(register(rig, 'second-password'), 'account_exists');
@@ -151,31 +118,40 @@ describe('registration saga under failures', function () {
     const rig = aTestCore();
     rig.chat.loseNextCreateAnswer();
     await expectCode(register(rig, 'the-password'), 'chat_service_unavailable');
-    await expectCode(rig.core.loginUser.execute({ userAccount: 'jack', userPassword: 'wrong-password' }), 'invalid_credentials');
+    await expectCode(rig.core.loginUser.execute({ account: 'jack', password: 'wrong-password' }), 'invalid_credentials');
     expect(rig.users.all()[0]).to.have.property('status', 'pending');
 
-    const login = await rig.core.loginUser.execute({ userAccount: 'jack', userPassword: 'the-password' });
-    expect(login.chatUserName).to.equal('jack');
+    const login = await rig.core.loginUser.execute({ account: 'jack', password: 'the-password' });
+    expect(login.principal.chatUsername).to.equal('jack');
     expect(rig.users.all()[0]).to.deep.include({ status: 'active', chatUuid: rig.chat.users.get('jack')?.uuid });
     expect(rig.chat.users.size).to.equal(1);
   });
 
   it('a login during a live registration lease answers chat_service_unavailable with the wait', async function () {
     const rig = aTestCore();
-    const held = holdFirstCreate(rig);
+    const held = holdFirstCreate(rig.chat);
     const first = register(rig, 'the-password');
     await held.reached;
-    const err = await expectCode(rig.core.loginUser.execute({ userAccount: 'jack', userPassword: 'the-password' }), 'chat_service_unavailable');
+    const err = await expectCode(rig.core.loginUser.execute({ account: 'jack', password: 'the-password' }), 'chat_service_unavailable');
     expect(err).to.have.property('retryAfterSeconds', rig.leaseSeconds);
     held.release();
     await first;
   });
 
-  it('a chat service refusal of the name releases the reservation', async function () {
+  it('a chat service refusal of the name releases the reservation and answers with a client-facing code', async function () {
     const rig = aTestCore();
     rig.chat.failNextCreate(new InvalidChatUsernameError('jack'));
-    await expectCode(register(rig), 'invalid_chat_username');
+    const err = await expectCode(register(rig), 'invalid_request');
+    expect(err).to.have.property('field', 'account');
     expect(rig.users.all()).to.deep.equal([]);
+  });
+
+  it('never lets a port\'s error code escape, whatever the provisioner throws', async function () {
+    const rig = aTestCore();
+    // "exists" after an unknown outcome, yet the lookup finds nobody: the saga must not pass "exists" on.
+    rig.chat.failNextCreate(new ChatUserExistsError('jack', { afterUnknownOutcome: true }));
+    const err = await expectCode(register(rig), 'chat_service_unavailable');
+    expect(isPortError(err)).to.equal(false);
   });
 
   it('a misconfigured chat service fails the attempt and leaves a row the next attempt can take', async function () {
@@ -200,7 +176,7 @@ describe('registration saga under failures', function () {
 
   it('an attempt that lost its lease to a takeover does not activate the row', async function () {
     const rig = aTestCore();
-    const held = holdFirstCreate(rig);
+    const held = holdFirstCreate(rig.chat);
     const slow = register(rig, 'slow-password');
     await held.reached;
     rig.clock.advance(rig.leaseSeconds * 1000);

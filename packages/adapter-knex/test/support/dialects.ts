@@ -12,7 +12,23 @@ export type DialectName = 'sqlite' | 'postgres';
 
 export interface TestDatabase {
   readonly knex: Knex;
+  /** Another pool on the same database, as a second server instance would have; closed by teardown. */
+  connectAgain(): Knex;
   teardown(): Promise<void>;
+}
+
+function closingExtraPools(open: () => Knex): { connectAgain(): Knex; closeAll(): Promise<void> } {
+  const extra: Knex[] = [];
+  return {
+    connectAgain() {
+      const knex = open();
+      extra.push(knex);
+      return knex;
+    },
+    async closeAll() {
+      await Promise.all(extra.map((k) => k.destroy()));
+    },
+  };
 }
 
 export interface Dialect {
@@ -25,10 +41,14 @@ export interface Dialect {
 
 async function openSqlite(): Promise<TestDatabase> {
   const dir = await mkdtemp(join(tmpdir(), 'adapter-knex-'));
-  const knex = createDatabase(`sqlite:${join(dir, 'test.sqlite')}`);
+  const url = `sqlite:${join(dir, 'test.sqlite')}`;
+  const knex = createDatabase(url);
+  const pools = closingExtraPools(() => createDatabase(url));
   return {
     knex,
+    connectAgain: pools.connectAgain,
     async teardown() {
+      await pools.closeAll();
       await knex.destroy();
       await rm(dir, { recursive: true, force: true });
     },
@@ -40,9 +60,12 @@ async function openPostgres(): Promise<TestDatabase> {
   const admin = createDatabase(PG_TEST_URL, { poolMax: 1 });
   await admin.raw('create schema ??', [schema]);
   const knex = createDatabase(PG_TEST_URL, { schema, poolMax: 20 });
+  const pools = closingExtraPools(() => createDatabase(PG_TEST_URL, { schema, poolMax: 20 }));
   return {
     knex,
+    connectAgain: pools.connectAgain,
     async teardown() {
+      await pools.closeAll();
       await knex.destroy();
       try {
         await admin.raw('drop schema ?? cascade', [schema]);
@@ -137,6 +160,11 @@ export function describeEachDialect(title: string, body: (dialect: Dialect) => v
  * Tests use fresh account keys, so they can share it.
  */
 export function useMigratedDatabase(dialect: Dialect): () => Knex {
+  return useMigratedTestDatabase(dialect).knex;
+}
+
+/** {@link useMigratedDatabase}, with the whole {@link TestDatabase} (for a second pool). */
+export function useMigratedTestDatabase(dialect: Dialect): { knex: () => Knex; db: () => TestDatabase } {
   let db: TestDatabase | undefined;
   before(async function () {
     db = await dialect.openMigrated();
@@ -144,8 +172,9 @@ export function useMigratedDatabase(dialect: Dialect): () => Knex {
   after(async function () {
     await db?.teardown();
   });
-  return () => {
+  const current = () => {
     if (!db) throw new Error('The database is not open (before hook failed or was skipped).');
-    return db.knex;
+    return db;
   };
+  return { knex: () => current().knex, db: current };
 }

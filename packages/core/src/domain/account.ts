@@ -18,21 +18,22 @@ export function accountKeyOf(account: string): string {
 }
 
 /**
- * Validates and normalises a `userAccount` (design section 3): a string of 1-64 characters after NFC,
+ * Validates and normalises an account (design section 3): a string of 1-64 characters after NFC,
  * no control characters, no leading or trailing white space.
  * @throws InvalidRequestError naming `field`
  */
-export function parseAccount(value: unknown, field = 'userAccount'): Account {
-  if (typeof value !== 'string') throw new InvalidRequestError(field, `${field} must be a string.`);
+export function parseAccount(value: unknown, field = 'account'): Account {
+  if (typeof value !== 'string') throw InvalidRequestError.rule(field, 'must be a string.');
   const account = value.normalize('NFC');
   const length = [...account].length;
-  if (length === 0) throw new InvalidRequestError(field, `${field} must not be empty.`);
-  if (length > ACCOUNT_MAX_LENGTH) {
-    throw new InvalidRequestError(field, `${field} must be at most ${ACCOUNT_MAX_LENGTH} characters.`);
-  }
-  if (FORBIDDEN.test(account)) throw new InvalidRequestError(field, `${field} must not contain control characters.`);
-  if (account.trim() !== account) {
-    throw new InvalidRequestError(field, `${field} must not start or end with white space.`);
-  }
+  if (length === 0) throw InvalidRequestError.rule(field, 'must not be empty.');
+  if (length > ACCOUNT_MAX_LENGTH) throw InvalidRequestError.rule(field, `must be at most ${ACCOUNT_MAX_LENGTH} characters.`);
+  if (FORBIDDEN.test(account)) throw InvalidRequestError.rule(field, 'must not contain control characters.');
+  if (account.trim() !== account) throw InvalidRequestError.rule(field, 'must not start or end with white space.');
   return { account, accountKey: accountKeyOf(account) };
+}
+
+/** True when `account` names the same account as `principalAccountKey` (case-insensitively). */
+export function isSameAccount(account: string, accountKey: string): boolean {
+  return accountKeyOf(account) === accountKey;
 }

@@ -3,12 +3,13 @@ import { drawAgoraUid } from '../domain/agora-uid.js';
 import type { Account } from '../domain/account.js';
 import {
   AccountExistsError, ChatServiceUnavailableError, ChatUserExistsError, ChatUsernameTakenError, hasCode,
-  InvalidChatUsernameError, isDomainError,
+  InvalidChatUsernameError, InvalidRequestError, isPortError,
 } from '../errors.js';
 import type { ChatProvisioner, ChatUserBatchResult } from '../ports/chat-provisioner.js';
 import type { ChatUsernamePolicy } from '../ports/chat-username-policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { notify, type Observer, type RegistrationOutcome } from '../ports/observer.js';
 import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 
 export interface ChatAccountSagaDeps {
@@ -17,6 +18,8 @@ export interface ChatAccountSagaDeps {
   chatUsernamePolicy: ChatUsernamePolicy;
   clock: Clock;
   logger?: Logger;
+  /** Receives `registration` and `registration_takeover` events. */
+  observer?: Observer;
   /** How long one attempt owns a pending row; longer than the provisioner's overall deadline. */
   leaseSeconds: number;
   /** Draws agoraUids; replaceable so tests can force collisions. */
@@ -55,8 +58,13 @@ export class ChatAccountSaga {
    * @throws AccountExistsError when the account is active or another attempt holds a live lease
    */
   async register(account: Account, passwordHash: string | null): Promise<UserRecord> {
-    const reserved = await this.reserve(account, passwordHash);
-    return this.finish(reserved);
+    let reserved: UserRecord | undefined;
+    try {
+      reserved = await this.reserve(account, passwordHash);
+      return this.observed(await this.finish(reserved));
+    } catch (err) {
+      throw this.failed(err, reserved !== undefined);
+    }
   }
 
   /**
@@ -78,7 +86,7 @@ export class ChatAccountSaga {
         if (!(await this.deps.users.markCreationAttempted(row.accountKey, row.leaseId ?? '', this.now()))) throw lostLease();
         reserved.push({ index, row, attemptedBefore });
       } catch (error) {
-        outcomes[index] = { ok: false, error };
+        outcomes[index] = { ok: false, error: this.failed(error, false) };
       }
     }));
     if (reserved.length === 0) return outcomes;
@@ -104,9 +112,9 @@ export class ChatAccountSaga {
       else creation = { error: new ChatServiceUnavailableError(`The chat service did not create ${row.chatUsername}: ${failure?.reason ?? 'no answer for it'}.`) };
       try {
         const settled = await this.settle(row, attemptedBefore, creation);
-        outcomes[index] = { ok: true, ...settled };
+        outcomes[index] = { ok: true, user: this.observed(settled.user), adopted: settled.adopted };
       } catch (error) {
-        outcomes[index] = { ok: false, error };
+        outcomes[index] = { ok: false, error: this.failed(error, true) };
       }
     }));
     return outcomes;
@@ -125,9 +133,29 @@ export class ChatAccountSaga {
         retryAfterSeconds: Math.max(1, Math.ceil((row.leaseExpiresAt.getTime() - now.getTime()) / 1000)),
       });
     }
-    const taken = await this.takeOver(row, row.passwordHash);
-    if (!taken) throw new AccountExistsError();
-    return this.finish(taken);
+    let taken: UserRecord | undefined;
+    try {
+      taken = await this.takeOver(row, row.passwordHash);
+      if (!taken) throw new AccountExistsError();
+      return this.observed(await this.finish(taken));
+    } catch (err) {
+      throw this.failed(err, taken !== undefined);
+    }
+  }
+
+  private observed(active: UserRecord): UserRecord {
+    notify(this.deps.observer, { kind: 'registration', outcome: 'created' });
+    return active;
+  }
+
+  /** Reports a failed registration and hands the error back to be rethrown. */
+  private failed(err: unknown, reserved: boolean): unknown {
+    let outcome: RegistrationOutcome = reserved ? 'left_pending' : 'error';
+    if (hasCode(err, 'account_exists')) outcome = 'account_exists';
+    else if (hasCode(err, 'chat_username_taken')) outcome = 'chat_username_taken';
+    else if (hasCode(err, 'invalid_chat_username')) outcome = 'invalid_chat_username';
+    notify(this.deps.observer, { kind: 'registration', outcome });
+    return err;
   }
 
   private async reserve(account: Account, passwordHash: string | null, chatUsername?: string): Promise<UserRecord> {
@@ -155,11 +183,13 @@ export class ChatAccountSaga {
     }, this.deps.drawAgoraUid ?? drawAgoraUid);
   }
 
-  private takeOver(row: UserRecord, passwordHash: string | null): Promise<UserRecord | undefined> {
+  private async takeOver(row: UserRecord, passwordHash: string | null): Promise<UserRecord | undefined> {
     const now = this.now();
-    return this.deps.users.takeOverPending(row.accountKey, row.leaseId ?? '', {
+    const taken = await this.deps.users.takeOverPending(row.accountKey, row.leaseId ?? '', {
       leaseId: randomUUID(), leaseExpiresAt: this.leaseEnd(now), passwordHash, now,
     });
+    if (taken) notify(this.deps.observer, { kind: 'registration_takeover' });
+    return taken;
   }
 
   private async finish(row: UserRecord): Promise<UserRecord> {
@@ -193,9 +223,11 @@ export class ChatAccountSaga {
         chatUuid = await this.adopt(row, leaseId, err);
         adopted = true;
       } else if (hasCode(err, 'invalid_chat_username')) {
-        // A definite refusal: nothing was created, so the reservation must not stand either.
+        // A definite refusal: nothing was created, so the reservation must not stand either. The
+        // port's code stays here: for the client, this account cannot be given a chat user.
         await users.deletePending(row.accountKey, leaseId);
-        throw err;
+        this.deps.logger?.warn({ account: row.accountKey, chatUsername: row.chatUsername, err }, 'the chat service refused the derived chat username');
+        throw InvalidRequestError.rule('account', 'cannot be given a chat user name; choose another account.');
       } else {
         chatUuid = await this.abandon(row, leaseId, err);
       }
@@ -233,8 +265,9 @@ export class ChatAccountSaga {
       // The row keeps its lease and becomes available when the lease expires on its own.
       this.deps.logger?.warn({ account: row.accountKey, err: endErr }, 'could not end the lease of a failed registration');
     }
-    if (isDomainError(err) && err.code !== 'chat_user_exists') throw err;
-    if (isDomainError(err)) throw new ChatServiceUnavailableError(undefined, { cause: err });
+    // A port's own code (a chat user that exists after all, ...) means nothing to the client: the
+    // outcome is unknown, so the client retries and the next attempt finishes the job.
+    if (isPortError(err)) throw new ChatServiceUnavailableError(undefined, { cause: err });
     throw err;
   }
 

@@ -11,7 +11,7 @@ import { principalOf, type Principal } from './principal.js';
 
 /** A user of another server whose chat user exists already. */
 export interface ImportUserItem {
-  readonly userAccount: string;
+  readonly account: string;
   /**
    * The user's password in plain text (Agora's sample servers stored it so): hashed with the server's
    * hasher. Only type and size are checked: the user keeps the password they have, even one shorter
@@ -45,15 +45,15 @@ export type ImportFailureReason =
 export type ImportUsersResult =
   | {
       readonly index: number;
-      readonly userAccount: string;
+      readonly account: string;
       readonly status: 'imported';
       /** `undefined` in a dry run. */
       readonly principal: Principal | undefined;
       /** The item's agoraUid was taken by another user: a new one was drawn. */
       readonly agoraUidRedrawn: boolean;
     }
-  | { readonly index: number; readonly userAccount: string; readonly status: 'present'; readonly principal: Principal }
-  | { readonly index: number; readonly userAccount: string; readonly status: 'failed'; readonly reason: ImportFailureReason; readonly message: string };
+  | { readonly index: number; readonly account: string; readonly status: 'present'; readonly principal: Principal }
+  | { readonly index: number; readonly account: string; readonly status: 'failed'; readonly reason: ImportFailureReason; readonly message: string };
 
 export interface ImportUsersProgress {
   readonly total: number;
@@ -146,19 +146,19 @@ export class ImportUsers {
   }
 
   private async importOne(index: number, item: ImportUserItem, options: ImportUsersOptions): Promise<ImportUsersResult> {
-    const { userAccount } = item;
+    const { account } = item;
     try {
       return await this.tryImport(index, item, options);
     } catch (err) {
-      if (err instanceof Refused) return { index, userAccount, status: 'failed', reason: err.reason, message: err.message };
-      if (hasCode(err, 'chat_service_unavailable')) return { index, userAccount, status: 'failed', reason: 'chat_service_unavailable', message: err.message };
+      if (err instanceof Refused) return { index, account, status: 'failed', reason: err.reason, message: err.message };
+      if (hasCode(err, 'chat_service_unavailable')) return { index, account, status: 'failed', reason: 'chat_service_unavailable', message: err.message };
       throw err;
     }
   }
 
   private async tryImport(index: number, item: ImportUserItem, options: ImportUsersOptions): Promise<ImportUsersResult> {
     const { users, chatProvisioner } = this.deps;
-    const account = refuseInvalid('invalid_account', () => parseAccount(item.userAccount));
+    const account = refuseInvalid('invalid_account', () => parseAccount(item.account));
     const password = item.password === undefined ? undefined : refuseInvalid('invalid_password', () => parsePresentedPassword(item.password));
     const chatUsername = typeof item.chatUsername === 'string' ? item.chatUsername.toLowerCase() : '';
     if (!isValidChatUsername(chatUsername)) {
@@ -179,7 +179,7 @@ export class ImportUsers {
       }
       chatUuid = found.uuid;
     }
-    if (options.dryRun) return { index, userAccount: item.userAccount, status: 'imported', principal: undefined, agoraUidRedrawn: false };
+    if (options.dryRun) return { index, account: item.account, status: 'imported', principal: undefined, agoraUidRedrawn: false };
 
     const passwordHash = password === undefined ? null : await this.deps.passwordHasher.hash(password);
     let row: UserRecord;
@@ -199,13 +199,13 @@ export class ImportUsers {
       throw err;
     }
     const agoraUidRedrawn = item.agoraUid !== undefined && row.agoraUid !== item.agoraUid;
-    return { index, userAccount: item.userAccount, status: 'imported', principal: principalOf(row), agoraUidRedrawn };
+    return { index, account: item.account, status: 'imported', principal: principalOf(row), agoraUidRedrawn };
   }
 
   // The account has a row here: the same user imported before, or somebody else.
   private alreadyHere(index: number, item: ImportUserItem, row: UserRecord, chatUsername: string): ImportUsersResult {
     const same = row.status === 'active' && row.chatUsername === chatUsername && (item.chatUuid === undefined || row.chatUuid === item.chatUuid);
-    if (same) return { index, userAccount: item.userAccount, status: 'present', principal: principalOf(row) };
+    if (same) return { index, account: item.account, status: 'present', principal: principalOf(row) };
     const what = row.status === 'active' ? `the chat user ${row.chatUsername}` : 'a registration in progress';
     throw new Refused('account_exists', `This server has the account ${row.account} already, with ${what}.`);
   }

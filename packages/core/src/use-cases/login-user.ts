@@ -1,29 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { parseAccount } from '../domain/account.js';
 import { parsePresentedPassword } from '../domain/password.js';
-import { InvalidCredentialsError, TooManyAttemptsError } from '../errors.js';
+import { hasCode, InvalidCredentialsError, TooManyAttemptsError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { LoginThrottle } from '../ports/login-throttle.js';
 import type { Logger } from '../ports/logger.js';
+import { notify, type LoginOutcome, type Observer } from '../ports/observer.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
+import type { IssuedToken } from '../ports/token-issuer.js';
 import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 import type { ChatAccountSaga } from './chat-account-saga.js';
 import type { IssueChatToken } from './issue-chat-token.js';
 import { principalOf, type Principal } from './principal.js';
 
-export interface LoginUserInput {
-  readonly userAccount: unknown;
-  readonly userPassword: unknown;
+export interface LoginUserCommand {
+  readonly account: string;
+  readonly password: string;
   /** The client's address, throttled alongside the account. */
   readonly clientAddress?: string;
 }
 
-export interface LoginUserOutput {
-  readonly accessToken: string;
-  readonly expireTimestamp: number;
-  readonly chatUserName: string;
-  readonly agoraUid: string;
+export interface LoggedIn {
   readonly principal: Principal;
+  readonly chatToken: IssuedToken;
 }
 
 export interface LoginUserDeps {
@@ -34,21 +33,40 @@ export interface LoginUserDeps {
   saga: ChatAccountSaga;
   issueChatToken: IssueChatToken;
   logger?: Logger;
+  /** Receives a `login` event per attempt (malformed requests are not attempts). */
+  observer?: Observer;
 }
 
 /**
  * Checks a password and returns a chat user token. Unknown account and wrong password are one
  * `invalid_credentials`, and both cost one hash verification so they take the same time.
- * @throws InvalidRequestError, InvalidCredentialsError, TooManyAttemptsError, ChatServiceUnavailableError, ServerBusyError
+ * @throws InvalidRequestError (field `account` or `password`), InvalidCredentialsError, TooManyAttemptsError, ChatServiceUnavailableError, ServerBusyError
  */
 export class LoginUser {
   private decoyHash: Promise<string> | undefined;
 
   constructor(private readonly deps: LoginUserDeps) {}
 
-  async execute(input: LoginUserInput): Promise<LoginUserOutput> {
-    const account = parseAccount(input.userAccount);
-    const password = parsePresentedPassword(input.userPassword);
+  async execute(input: LoginUserCommand): Promise<LoggedIn> {
+    try {
+      const output = await this.attempt(input);
+      this.observe('success');
+      return output;
+    } catch (err) {
+      if (hasCode(err, 'invalid_credentials')) this.observe('invalid');
+      else if (hasCode(err, 'too_many_attempts')) this.observe('throttled');
+      else if (!hasCode(err, 'invalid_request')) this.observe('error');
+      throw err;
+    }
+  }
+
+  private observe(outcome: LoginOutcome): void {
+    notify(this.deps.observer, { kind: 'login', outcome });
+  }
+
+  private async attempt(input: LoginUserCommand): Promise<LoggedIn> {
+    const account = parseAccount(input.account);
+    const password = parsePresentedPassword(input.password);
     const { users, passwordHasher, loginThrottle } = this.deps;
     // Under a login flood, refuse before the database reads of a request that cannot be hashed.
     passwordHasher.checkCapacity?.();
@@ -71,8 +89,7 @@ export class LoginUser {
     const active = user.status === 'active' ? user : await this.deps.saga.resume(user);
     await this.rehashIfNeeded(active, password);
     const principal = principalOf(active);
-    const token = await this.deps.issueChatToken.execute(principal);
-    return { ...token, agoraUid: String(principal.agoraUid), principal };
+    return { principal, chatToken: await this.deps.issueChatToken.execute(principal) };
   }
 
   private async rehashIfNeeded(user: UserRecord, password: string): Promise<void> {

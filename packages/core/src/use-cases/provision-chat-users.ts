@@ -1,7 +1,7 @@
 import { parseAccount, type Account } from '../domain/account.js';
 import { isValidChatUsername } from '../domain/chat-username.js';
 import {
-  AccountExistsError, ChatServiceUnavailableError, ChatUsernameTakenError, InvalidChatUsernameError, InvalidRequestError,
+  AccountExistsError, ChatServiceUnavailableError, ChatUsernameTakenError, InvalidRequestError,
 } from '../errors.js';
 import type { ChatProvisioner } from '../ports/chat-provisioner.js';
 import type { ChatUsernamePolicy } from '../ports/chat-username-policy.js';
@@ -13,7 +13,7 @@ import { principalOf, type Principal } from './principal.js';
 /** One account to provision. */
 export interface ProvisionChatUsersItem {
   /** The embedding backend's own identifier of the user. */
-  readonly userAccount: string;
+  readonly account: string;
   /** The chat username to register (Agora's rule: 1-64 of `a-z 0-9 _ - .`); default: the username policy's. */
   readonly chatUsername?: string;
 }
@@ -23,9 +23,9 @@ export interface ProvisionChatUsersItem {
  * attempt of this server had created it; `present`: the account was provisioned already.
  */
 export type ProvisionChatUsersResult =
-  | { readonly index: number; readonly userAccount: string; readonly status: 'created' | 'adopted'; /** `undefined` in a dry run. */ readonly principal: Principal | undefined }
-  | { readonly index: number; readonly userAccount: string; readonly status: 'present'; readonly principal: Principal }
-  | { readonly index: number; readonly userAccount: string; readonly status: 'failed'; readonly error: unknown };
+  | { readonly index: number; readonly account: string; readonly status: 'created' | 'adopted'; /** `undefined` in a dry run. */ readonly principal: Principal | undefined }
+  | { readonly index: number; readonly account: string; readonly status: 'present'; readonly principal: Principal }
+  | { readonly index: number; readonly account: string; readonly status: 'failed'; readonly error: unknown };
 
 export interface ProvisionChatUsersProgress {
   readonly total: number;
@@ -63,7 +63,7 @@ export interface ProvisionChatUsersOptions {
 // Rounds of waiting for rows that another attempt holds, before they are reported as unavailable.
 const MAX_ROUNDS = 3;
 
-type Item = { readonly index: number; readonly userAccount: string; readonly account: Account; readonly chatUsername: string | undefined };
+type Item = { readonly index: number; readonly input: string; readonly account: Account; readonly chatUsername: string | undefined };
 
 /**
  * Gives many app users their chat accounts through the chat service's batch registration, under the
@@ -73,7 +73,7 @@ type Item = { readonly index: number; readonly userAccount: string; readonly acc
  * failure never stops the others.
  * @example
  * const results = await core.provisionChatUsers.execute(
- *   users.map((u) => ({ userAccount: u.id })),
+ *   users.map((u) => ({ account: u.id })),
  *   { onProgress: (p) => console.log(`${p.done}/${p.total}`) },
  * );
  */
@@ -101,7 +101,7 @@ export class ProvisionChatUsers {
     const copies = new Map<number, number[]>();
     const finish = (result: ProvisionChatUsersResult): void => {
       for (const index of [result.index, ...(copies.get(result.index) ?? [])]) {
-        const own = { ...result, index, userAccount: items[index]!.userAccount };
+        const own = { ...result, index, account: items[index]!.account };
         results[index] = own;
         counts[own.status]++;
         done++;
@@ -127,8 +127,8 @@ export class ProvisionChatUsers {
       await Promise.all(Array.from({ length: Math.min(concurrency, Math.ceil(queue.length / batchSize)) }, worker));
       options.signal?.throwIfAborted();
       if (leased.length > 0 && round === MAX_ROUNDS) {
-        for (const { index, userAccount } of leased) {
-          finish({ index, userAccount, status: 'failed', error: new ChatServiceUnavailableError('Another registration of this account is in progress; try again later.') });
+        for (const { index, input } of leased) {
+          finish({ index, account: input, status: 'failed', error: new ChatServiceUnavailableError('Another registration of this account is in progress; try again later.') });
         }
         progress(0);
         break;
@@ -142,24 +142,26 @@ export class ProvisionChatUsers {
   private validate(items: readonly ProvisionChatUsersItem[], copies: Map<number, number[]>, finish: (r: ProvisionChatUsersResult) => void): Item[] {
     const first = new Map<string, Item>();
     const queue: Item[] = [];
-    items.forEach(({ userAccount, chatUsername }, index) => {
-      const fail = (error: unknown) => finish({ index, userAccount, status: 'failed', error });
+    items.forEach(({ account: input, chatUsername }, index) => {
+      const fail = (error: unknown) => finish({ index, account: input, status: 'failed', error });
       let account: Account;
       try {
-        account = parseAccount(userAccount);
+        account = parseAccount(input);
       } catch (err) {
         return fail(err);
       }
-      if (chatUsername !== undefined && !isValidChatUsername(chatUsername)) return fail(new InvalidChatUsernameError(chatUsername));
+      if (chatUsername !== undefined && !isValidChatUsername(chatUsername)) {
+        return fail(InvalidRequestError.rule('chatUsername', 'must be 1-64 of a-z 0-9 _ - . (Agora Chat\'s rule).'));
+      }
       const earlier = first.get(account.accountKey);
       if (earlier) {
         if (earlier.chatUsername !== chatUsername) {
-          return fail(new InvalidRequestError('chatUsername', `${userAccount} is listed twice with different chat usernames.`));
+          return fail(new InvalidRequestError('chatUsername', `${input} is listed twice with different chat usernames.`));
         }
         copies.set(earlier.index, [...(copies.get(earlier.index) ?? []), index]);
         return;
       }
-      const item = { index, userAccount, account, chatUsername };
+      const item = { index, input, account, chatUsername };
       first.set(account.accountKey, item);
       queue.push(item);
     });
@@ -178,39 +180,39 @@ export class ProvisionChatUsers {
         else if (row && (!row.leaseExpiresAt || row.leaseExpiresAt.getTime() > this.deps.clock.now())) leased.push(item);
         else toRegister.push(item);
       } catch (error) {
-        finish({ index: item.index, userAccount: item.userAccount, status: 'failed', error });
+        finish({ index: item.index, account: item.input, status: 'failed', error });
       }
     }));
     if (toRegister.length === 0) return leased;
     const requests: ChatAccountRequest[] = toRegister.map(({ account, chatUsername }) => (chatUsername === undefined ? { account } : { account, chatUsername }));
     const outcomes = await this.deps.saga.registerBatch(requests);
     outcomes.forEach((outcome, i) => {
-      const { index, userAccount } = toRegister[i]!;
-      if (outcome.ok) finish({ index, userAccount, status: outcome.adopted ? 'adopted' : 'created', principal: principalOf(outcome.user) });
-      else finish({ index, userAccount, status: 'failed', error: outcome.error });
+      const { index, input } = toRegister[i]!;
+      if (outcome.ok) finish({ index, account: input, status: outcome.adopted ? 'adopted' : 'created', principal: principalOf(outcome.user) });
+      else finish({ index, account: input, status: 'failed', error: outcome.error });
     });
     return leased;
   }
 
   // What registering would do, by reading only.
   private async wouldRegister(item: Item, row: UserRecord | undefined): Promise<ProvisionChatUsersResult> {
-    const { index, userAccount } = item;
+    const { index, input: account } = item;
     const chatUsername = row?.chatUsername ?? item.chatUsername ?? this.deps.chatUsernamePolicy.usernameFor(item.account.accountKey);
     const holder = row ? undefined : await this.deps.users.findByChatUsername(chatUsername);
-    if (holder) return { index, userAccount, status: 'failed', error: new ChatUsernameTakenError() };
-    if (!(await this.deps.chatProvisioner.getUser(chatUsername))) return { index, userAccount, status: 'created', principal: undefined };
-    if (row?.creationAttemptedAt) return { index, userAccount, status: 'adopted', principal: undefined };
-    return { index, userAccount, status: 'failed', error: new ChatUsernameTakenError() };
+    if (holder) return { index, account, status: 'failed', error: new ChatUsernameTakenError() };
+    if (!(await this.deps.chatProvisioner.getUser(chatUsername))) return { index, account, status: 'created', principal: undefined };
+    if (row?.creationAttemptedAt) return { index, account, status: 'adopted', principal: undefined };
+    return { index, account, status: 'failed', error: new ChatUsernameTakenError() };
   }
 
   private present(item: Item, row: UserRecord): ProvisionChatUsersResult {
     if (item.chatUsername !== undefined && item.chatUsername !== row.chatUsername) {
       return {
-        index: item.index, userAccount: item.userAccount, status: 'failed',
+        index: item.index, account: item.input, status: 'failed',
         error: new AccountExistsError(`This account is provisioned already, with the chat user ${row.chatUsername}.`),
       };
     }
-    return { index: item.index, userAccount: item.userAccount, status: 'present', principal: principalOf(row) };
+    return { index: item.index, account: item.input, status: 'present', principal: principalOf(row) };
   }
 
   /** Waits until the leases of rows held by another attempt have ended, one lease at most. */

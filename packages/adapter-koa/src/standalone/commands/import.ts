@@ -133,7 +133,7 @@ async function runImport(
   try {
     if (options.kind === 'accounts') {
       await server.core.provisionChatUsers.execute(
-        rows.map((row) => ({ userAccount: row.userAccount, ...(row.chatUsername ? { chatUsername: row.chatUsername } : {}) })),
+        rows.map((row) => ({ account: row.userAccount, ...(row.chatUsername ? { chatUsername: row.chatUsername } : {}) })),
         {
           dryRun: options.dryRun, concurrency: options.concurrency ?? 4, signal: controller.signal,
           onResult: (result) => { processed++; tally.add(accountEnd(rows[result.index]!, result)); },
@@ -143,7 +143,7 @@ async function runImport(
     } else {
       await server.core.importUsers.execute(
         rows.map((row) => ({
-          userAccount: row.userAccount, password: row.password ?? '', chatUsername: row.chatUsername ?? '',
+          account: row.userAccount, password: row.password ?? '', chatUsername: row.chatUsername ?? '',
           ...(row.chatUuid === undefined ? {} : { chatUuid: row.chatUuid }),
           ...(row.agoraUid === undefined ? {} : { agoraUid: row.agoraUid }),
         })),
