@@ -294,7 +294,9 @@ describe('embedding', () => {
   });
 });
 
-describe('the CLI', () => {
+describe('the CLI', function () {
+  // Each test starts the command line from source (tsx): slow to start on a busy machine.
+  this.timeout(60_000);
   let cwd: string;
   beforeEach(() => {
     cwd = mkdtempSync(join(tmpdir(), 'chat-app-server-cli-'));

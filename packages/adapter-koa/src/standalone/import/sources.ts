@@ -5,8 +5,7 @@ import { AGORA_UID_MAX, AGORA_UID_MIN } from '@chat-app-server/core';
 import { readCsv, type CsvRecord } from './csv.js';
 
 /** The kinds of file `import` reads. */
-export const SOURCE_KINDS = ['django-sqlite', 'java-csv', 'accounts'] as const;
-export type SourceKind = (typeof SOURCE_KINDS)[number];
+export type SourceKind = 'django-sqlite' | 'java-csv' | 'accounts';
 
 /** One user read from a source file. */
 export interface SourceRow {

@@ -64,7 +64,10 @@ export class Tally {
 }
 
 /** The closing summary, for people. */
-export function summaryText(tally: Tally, o: { label: string; rows: number; dryRun: boolean; interrupted: number; report?: { file: string; lines: number } }): string {
+export function summaryText(
+  tally: Tally,
+  o: { label: string; rows: number; dryRun: boolean; interrupted: number; processed: number; seconds: number; report?: { file: string; lines: number } },
+): string {
   const byReason = (counts: Map<string, number>) =>
     [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${reason}: ${n}`).join(', ');
   const would = o.dryRun ? 'would be ' : '';
@@ -75,6 +78,7 @@ export function summaryText(tally: Tally, o: { label: string; rows: number; dryR
     `  skipped           ${tally.skips}${tally.skips ? ` (${byReason(tally.skipped)})` : ''}`,
     `  failed            ${tally.failures}${tally.failures ? ` (${byReason(tally.failed)})` : ''}`,
   ];
+  lines.push(`  took              ${o.seconds.toFixed(1)} s for ${o.processed} rows (${(o.processed / Math.max(o.seconds, 0.001)).toFixed(0)} rows/s)`);
   if (o.interrupted > 0) lines.push(`  not processed     ${o.interrupted} (interrupted: run the same command again to finish)`);
   if (o.report) lines.push(`Report: ${o.report.file} (${o.report.lines} ${o.report.lines === 1 ? 'line' : 'lines'})`);
   else if (tally.failures + tally.skips > 0) lines.push('Add --report <file.jsonl> to list each row that was not imported.');
