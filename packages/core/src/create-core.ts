@@ -17,10 +17,10 @@ import { FindActiveUser } from './use-cases/find-active-user.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
 import { ImportUsers } from './use-cases/import-users.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
-import { LoginUser } from './use-cases/login-user.js';
+import { DEFAULT_LOGIN_LIMITS, LoginUser, type LoginLimits } from './use-cases/login-user.js';
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
 import { ProvisionChatUsers } from './use-cases/provision-chat-users.js';
-import { RegisterUser } from './use-cases/register-user.js';
+import { DEFAULT_REGISTRATION_LIMITS, RegisterUser, type RegistrationLimits } from './use-cases/register-user.js';
 import { RenewToken } from './use-cases/renew-token.js';
 import { VerifyChatToken, type PrincipalCacheOptions } from './use-cases/verify-chat-token.js';
 
@@ -32,8 +32,12 @@ export interface CoreDeps {
   passwordHasher?: PasswordHasher;
   /** @default the system clock */
   clock?: Clock;
-  /** @default an {@link InMemoryLoginThrottle} (10 failures per 15 minutes) */
+  /** Where login and registration attempts are counted. @default an {@link InMemoryLoginThrottle} (one process only) */
   loginThrottle?: LoginThrottle;
+  /** @default {@link DEFAULT_LOGIN_LIMITS} */
+  loginLimits?: LoginLimits;
+  /** Registrations per client address. @default {@link DEFAULT_REGISTRATION_LIMITS} */
+  registrationLimits?: RegistrationLimits;
   /** @default {@link DefaultChatUsernamePolicy} */
   chatUsernamePolicy?: ChatUsernamePolicy;
   logger?: Logger;
@@ -80,6 +84,7 @@ export function createCore(deps: CoreDeps): Core {
   const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher(deps.observer ? { observer: deps.observer } : {});
   const observed = deps.observer ? { observer: deps.observer } : {};
   const { users, tokens, chatProvisioner } = deps;
+  const loginThrottle = deps.loginThrottle ?? new InMemoryLoginThrottle();
   const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
   const chatUsernamePolicy = deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy();
   const saga = new ChatAccountSaga({
@@ -101,10 +106,14 @@ export function createCore(deps: CoreDeps): Core {
     issueChatToken,
     issueRtcToken: new IssueRtcToken({ tokens }),
     verifyChatToken,
-    registerUser: new RegisterUser({ saga, passwordHasher, passwordMinLength: deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH }),
+    registerUser: new RegisterUser({
+      saga, passwordHasher, clock, throttle: loginThrottle,
+      passwordMinLength: deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH,
+      limits: deps.registrationLimits ?? DEFAULT_REGISTRATION_LIMITS,
+    }),
     loginUser: new LoginUser({
-      users, passwordHasher, clock, saga, issueChatToken,
-      loginThrottle: deps.loginThrottle ?? new InMemoryLoginThrottle(),
+      users, passwordHasher, clock, saga, issueChatToken, loginThrottle,
+      limits: deps.loginLimits ?? DEFAULT_LOGIN_LIMITS,
       ...(deps.logger ? { logger: deps.logger } : {}),
       ...observed,
     }),
