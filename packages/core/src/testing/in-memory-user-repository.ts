@@ -1,6 +1,6 @@
 import { isValidAgoraUid } from '../domain/agora-uid.js';
-import { AccountExistsError, ChatUsernameTakenError } from '../errors.js';
-import type { NewActiveUser, NewPendingUser, Takeover, UserRecord, UserRepository } from '../ports/user-repository.js';
+import { AccountExistsError, ChatUsernameTakenError, isDomainError } from '../errors.js';
+import type { Activation, NewActiveUser, NewPendingUser, Takeover, UserRecord, UserRepository } from '../ports/user-repository.js';
 
 /** A {@link UserRepository} in a Map, for unit tests; it passes the same kit as the SQL adapters. */
 export class InMemoryUserRepository implements UserRepository {
@@ -35,11 +35,25 @@ export class InMemoryUserRepository implements UserRepository {
     const row: UserRecord = {
       account: user.account, accountKey: user.accountKey, passwordHash: user.passwordHash,
       chatUsername: user.chatUsername, chatUuid: null, agoraUid, status: 'pending',
-      leaseId: user.leaseId, leaseExpiresAt: user.leaseExpiresAt, creationAttemptedAt: null,
+      leaseId: user.leaseId, leaseExpiresAt: user.leaseExpiresAt, creationAttemptedAt: user.creationAttemptedAt ?? null,
       createdAt: user.now, updatedAt: user.now,
     };
     this.rows.set(user.accountKey, row);
     return row;
+  }
+
+  async insertPendingMany(users: readonly NewPendingUser[], drawAgoraUid: () => number): Promise<Array<UserRecord | Error>> {
+    this.fault('insertPendingMany');
+    const results: Array<UserRecord | Error> = [];
+    for (const user of users) results.push(await this.insertPending(user, drawAgoraUid).catch(ownOutcome));
+    return results;
+  }
+
+  async activateMany(rows: readonly Activation[], at: Date): Promise<Array<UserRecord | undefined | Error>> {
+    this.fault('activateMany');
+    const results: Array<UserRecord | undefined | Error> = [];
+    for (const row of rows) results.push(await this.activate(row.accountKey, row.leaseId, row.chatUuid, at).catch(ownOutcome));
+    return results;
   }
 
   async insertActive(user: NewActiveUser, drawAgoraUid: () => number): Promise<UserRecord> {
@@ -125,4 +139,10 @@ export class InMemoryUserRepository implements UserRepository {
       throw err;
     }
   }
+}
+
+// A row's own refusal is its outcome; anything else fails the whole call.
+function ownOutcome(err: unknown): Error {
+  if (isDomainError(err) || err instanceof RangeError) return err;
+  throw err;
 }

@@ -10,7 +10,7 @@ import type { ChatUsernamePolicy } from '../ports/chat-username-policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import { notify, type Observer, type RegistrationOutcome } from '../ports/observer.js';
-import type { UserRecord, UserRepository } from '../ports/user-repository.js';
+import type { NewPendingUser, UserRecord, UserRepository } from '../ports/user-repository.js';
 
 export interface ChatAccountSagaDeps {
   users: UserRepository;
@@ -34,6 +34,8 @@ export interface ChatAccountRequest {
   readonly account: Account;
   /** The chat username to register (it must pass Agora's rule); default: the username policy's. */
   readonly chatUsername?: string;
+  /** What the caller has just read for this account (`null`: no row), to spare the read. */
+  readonly found?: UserRecord | null;
 }
 
 /** How one account of a batch ended: its active row, or the error a single registration would throw. */
@@ -81,18 +83,50 @@ export class ChatAccountSaga {
    */
   async registerBatch(requests: readonly ChatAccountRequest[]): Promise<ChatAccountOutcome[]> {
     if (requests.length > CHAT_BATCH_MAX) throw new RangeError(`At most ${CHAT_BATCH_MAX} accounts per batch, got ${requests.length}.`);
+    const { users } = this.deps;
     const outcomes: ChatAccountOutcome[] = new Array(requests.length);
+    const fail = (index: number, error: unknown, reserved: boolean) => {
+      outcomes[index] = { ok: false, error: this.failed(error, reserved) };
+    };
     const reserved: Array<{ index: number; row: UserRecord; attemptedBefore: boolean }> = [];
+    const inserts: Array<{ index: number; user: NewPendingUser }> = [];
+    const now = this.now();
     await Promise.all(requests.map(async (request, index) => {
       try {
-        const row = await this.reserve(request.account, request.chatUsername);
-        const attemptedBefore = row.creationAttemptedAt !== null;
-        if (!(await this.deps.users.markCreationAttempted(row.accountKey, row.leaseId ?? '', this.now()))) throw lostLease();
-        reserved.push({ index, row, attemptedBefore });
+        const { account } = request;
+        const found = request.found !== undefined ? request.found : await users.findByAccountKey(account.accountKey);
+        if (!found) {
+          // New rows carry their creation attempt from the start: one write each, in one transaction.
+          inserts.push({
+            index,
+            user: {
+              account: account.account, accountKey: account.accountKey, passwordHash: null,
+              chatUsername: request.chatUsername ?? this.deps.chatUsernamePolicy.usernameFor(account.accountKey),
+              leaseId: randomUUID(), leaseExpiresAt: this.leaseEnd(now), now, creationAttemptedAt: now,
+            },
+          });
+          return;
+        }
+        if (found.status === 'active' || !found.leaseExpiresAt || found.leaseExpiresAt > now) throw new AccountExistsError();
+        const taken = await this.takeOver(found, found.passwordHash);
+        if (!taken) throw new AccountExistsError();
+        if (!(await users.markCreationAttempted(taken.accountKey, taken.leaseId ?? '', this.now()))) throw lostLease();
+        reserved.push({ index, row: taken, attemptedBefore: taken.creationAttemptedAt !== null });
       } catch (error) {
-        outcomes[index] = { ok: false, error: this.failed(error, false) };
+        fail(index, error, false);
       }
     }));
+    if (inserts.length > 0) {
+      try {
+        const rows = await users.insertPendingMany(inserts.map((i) => i.user), this.deps.drawAgoraUid ?? drawAgoraUid);
+        rows.forEach((row, i) => {
+          if (row instanceof Error) fail(inserts[i]!.index, row, false);
+          else reserved.push({ index: inserts[i]!.index, row, attemptedBefore: false });
+        });
+      } catch (error) {
+        for (const { index } of inserts) fail(index, error, false);
+      }
+    }
     if (reserved.length === 0) return outcomes;
 
     let result: ChatUserBatchResult | undefined;
@@ -104,24 +138,57 @@ export class ChatAccountSaga {
     }
     const created = new Map(result?.created.map((user) => [user.username, user.uuid]));
     const failed = new Map(result?.failed.map((failure) => [failure.username, failure]));
-    await Promise.all(reserved.map(async ({ index, row, attemptedBefore }) => {
-      let creation: Creation;
-      const uuid = created.get(row.chatUsername);
-      const failure = failed.get(row.chatUsername);
-      if (batchError !== undefined) creation = { error: batchError };
-      else if (uuid !== undefined) creation = { uuid };
-      else if (failure?.code === 'chat_user_exists') {
-        creation = { error: new ChatUserExistsError(row.chatUsername, { afterUnknownOutcome: failure.afterUnknownOutcome }) };
-      } else if (failure?.code === 'invalid_chat_username') creation = { error: new InvalidChatUsernameError(row.chatUsername) };
-      else creation = { error: new ChatServiceUnavailableError(`The chat service did not create ${row.chatUsername}: ${failure?.reason ?? 'no answer for it'}.`) };
+
+    // Created users are activated together; every other answer takes the single registration's path.
+    const toActivate = batchError === undefined ? reserved.filter(({ row }) => created.has(row.chatUsername)) : [];
+    const others = reserved.filter((r) => !toActivate.includes(r));
+    await Promise.all([
+      this.activateCreated(toActivate, created, outcomes),
+      ...others.map(async ({ index, row, attemptedBefore }) => {
+        const failure = failed.get(row.chatUsername);
+        let error: unknown = batchError;
+        if (error === undefined && failure?.code === 'chat_user_exists') {
+          error = new ChatUserExistsError(row.chatUsername, { afterUnknownOutcome: failure.afterUnknownOutcome });
+        } else if (error === undefined && failure?.code === 'invalid_chat_username') {
+          error = new InvalidChatUsernameError(row.chatUsername);
+        } else if (error === undefined) {
+          error = new ChatServiceUnavailableError(`The chat service did not create ${row.chatUsername}: ${failure?.reason ?? 'no answer for it'}.`);
+        }
+        try {
+          const settled = await this.settle(row, attemptedBefore, { error });
+          outcomes[index] = { ok: true, user: this.observed(settled.user), adopted: settled.adopted };
+        } catch (err) {
+          fail(index, err, true);
+        }
+      }),
+    ]);
+    return outcomes;
+  }
+
+  private async activateCreated(
+    rows: ReadonlyArray<{ index: number; row: UserRecord }>, created: ReadonlyMap<string, string>, outcomes: ChatAccountOutcome[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    let results: Array<UserRecord | undefined | Error>;
+    try {
+      results = await this.deps.users.activateMany(
+        rows.map(({ row }) => ({ accountKey: row.accountKey, leaseId: row.leaseId ?? '', chatUuid: created.get(row.chatUsername)! })),
+        this.now(),
+      );
+    } catch (err) {
+      results = rows.map(() => (err instanceof Error ? err : new Error(String(err))));
+    }
+    await Promise.all(rows.map(async ({ index, row }, i) => {
+      const active = results[i];
       try {
-        const settled = await this.settle(row, attemptedBefore, creation);
-        outcomes[index] = { ok: true, user: this.observed(settled.user), adopted: settled.adopted };
-      } catch (error) {
-        outcomes[index] = { ok: false, error: this.failed(error, true) };
+        if (active instanceof Error) await this.abandon(row, row.leaseId ?? '', active);
+        // The lease was lost: a later attempt owns the row now and will adopt the chat user we made.
+        if (!active || active instanceof Error) throw lostLease();
+        outcomes[index] = { ok: true, user: this.observed(active), adopted: false };
+      } catch (err) {
+        outcomes[index] = { ok: false, error: this.failed(err, true) };
       }
     }));
-    return outcomes;
   }
 
   /**
@@ -163,7 +230,7 @@ export class ChatAccountSaga {
   }
 
   // A taken-over row keeps its earlier password hash until the new one is stored.
-  private async reserve(account: Account, chatUsername?: string): Promise<UserRecord> {
+  private async reserve(account: Account): Promise<UserRecord> {
     const { users } = this.deps;
     const existing = await users.findByAccountKey(account.accountKey);
     if (existing) {
@@ -181,7 +248,7 @@ export class ChatAccountSaga {
       account: account.account,
       accountKey: account.accountKey,
       passwordHash: null,
-      chatUsername: chatUsername ?? this.deps.chatUsernamePolicy.usernameFor(account.accountKey),
+      chatUsername: this.deps.chatUsernamePolicy.usernameFor(account.accountKey),
       leaseId: randomUUID(),
       leaseExpiresAt: this.leaseEnd(now),
       now,

@@ -171,20 +171,20 @@ export class ProvisionChatUsers {
   /** @returns the items whose rows another attempt holds under a live lease */
   private async provisionBatch(batch: readonly Item[], finish: (r: ProvisionChatUsersResult) => void, dryRun: boolean): Promise<Item[]> {
     const leased: Item[] = [];
-    const toRegister: Item[] = [];
+    const toRegister: Array<Item & { found: UserRecord | null }> = [];
     await Promise.all(batch.map(async (item) => {
       try {
         const row = await this.deps.users.findByAccountKey(item.account.accountKey);
         if (row?.status === 'active') finish(this.present(item, row));
         else if (dryRun) finish(await this.wouldRegister(item, row));
         else if (row && (!row.leaseExpiresAt || row.leaseExpiresAt.getTime() > this.deps.clock.now())) leased.push(item);
-        else toRegister.push(item);
+        else toRegister.push({ ...item, found: row ?? null });
       } catch (error) {
         finish({ index: item.index, account: item.input, status: 'failed', error });
       }
     }));
     if (toRegister.length === 0) return leased;
-    const requests: ChatAccountRequest[] = toRegister.map(({ account, chatUsername }) => (chatUsername === undefined ? { account } : { account, chatUsername }));
+    const requests: ChatAccountRequest[] = toRegister.map(({ account, chatUsername, found }) => ({ account, found, ...(chatUsername === undefined ? {} : { chatUsername }) }));
     const outcomes = await this.deps.saga.registerBatch(requests);
     outcomes.forEach((outcome, i) => {
       const { index, input } = toRegister[i]!;

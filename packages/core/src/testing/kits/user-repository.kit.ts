@@ -300,5 +300,42 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
         expect(await repo().findByAccountKey(user.accountKey)).to.equal(undefined);
       }
     });
+
+    it('inserts many pending rows, each with its own outcome, and records a creation attempt given with the insert', async function () {
+      const existing = pendingUser();
+      await repo().insertPending(existing, nextUid);
+      const fine = pendingUser({ creationAttemptedAt: at(5) });
+      const sameKey = { ...pendingUser(), accountKey: existing.accountKey };
+      const sameName = pendingUser({ chatUsername: existing.chatUsername });
+      const alsoFine = pendingUser();
+      const results = await repo().insertPendingMany([fine, sameKey, sameName, alsoFine], nextUid);
+      expect(results).to.have.length(4);
+      expect(results[0]).to.deep.include({ accountKey: fine.accountKey, status: 'pending' });
+      expect((results[0] as { creationAttemptedAt: Date }).creationAttemptedAt.getTime()).to.equal(at(5).getTime());
+      expect(results[1]).to.have.property('code', 'account_exists');
+      expect(results[2]).to.have.property('code', 'chat_username_taken');
+      expect(results[3]).to.deep.include({ accountKey: alsoFine.accountKey, creationAttemptedAt: null });
+      expect(await repo().findByAccountKey(fine.accountKey)).to.deep.equal(results[0]);
+      expect(await repo().findByAccountKey(sameName.accountKey)).to.equal(undefined);
+      expect(await repo().findByAccountKey(alsoFine.accountKey)).to.deep.equal(results[3]);
+    });
+
+    it('activates many rows, each with its own outcome', async function () {
+      const [a, b, c] = [pendingUser(), pendingUser(), pendingUser()];
+      for (const user of [a, b, c]) await repo().insertPending(user, nextUid);
+      const held = uniqueName('uuid');
+      await repo().insertActive(activeUser({ chatUuid: held }), nextUid);
+      const results = await repo().activateMany([
+        { accountKey: a.accountKey, leaseId: a.leaseId, chatUuid: uniqueName('uuid') },
+        { accountKey: b.accountKey, leaseId: 'not-its-lease', chatUuid: uniqueName('uuid') },
+        { accountKey: c.accountKey, leaseId: c.leaseId, chatUuid: held },
+      ], at(3));
+      expect(results[0]).to.deep.include({ accountKey: a.accountKey, status: 'active', leaseId: null });
+      expect(results[1]).to.equal(undefined);
+      expect(results[2]).to.have.property('code', 'chat_username_taken');
+      expect(await repo().findByAccountKey(a.accountKey)).to.deep.equal(results[0]);
+      expect(await repo().findByAccountKey(b.accountKey)).to.have.property('status', 'pending');
+      expect(await repo().findByAccountKey(c.accountKey)).to.have.property('status', 'pending');
+    });
   });
 }
