@@ -4,11 +4,12 @@
  * The standalone server (database, Agora, configuration) is in `./standalone`.
  */
 export { createApp, type AppOptions, type ObservedRequest } from './http/app.js';
+export { apiDocument, API_CONTRACT } from './http/routes.js';
+export { openApiDocument } from './http/openapi.js';
+export type { ProfileContract, ProfileRoutes, RouteContract, RouteAuth, AnyErrorCode } from './http/contract.js';
 export { createRouter, type HttpCore, type RouterOptions, type ProfileSettings, type TokenAuth } from './http/routes.js';
-export { errorMiddleware, renderError } from './http/error-middleware.js';
+export { errorMiddleware } from './http/error-middleware.js';
 export { errorResponse, type ErrorTable, type ErrorResponse, type ErrorContext } from './http/error-response.js';
-export { DJANGO_ERRORS, STATUS, type ErrorBody } from './http/profiles/django/errors.js';
-export { DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './http/error-status.js';
-export { DEFAULT_BODY_LIMIT_BYTES } from './http/input.js';
-export { requestIdMiddleware } from './http/request-id.js';
+export { DJANGO_ERRORS, type ErrorBody } from './http/profiles/django/errors.js';
+export type { HttpErrorCode } from './http/error-status.js';
 export type { HttpLogger } from './http/logger.js';

@@ -3,6 +3,7 @@ import { DefaultChatUsernamePolicy } from './adapters/default-chat-username-poli
 import { InMemoryLoginThrottle } from './adapters/in-memory-login-throttle.js';
 import { ScryptPasswordHasher } from './adapters/scrypt-password-hasher.js';
 import { SystemClock } from './adapters/system-clock.js';
+import type { BoundedCache } from './ports/bounded-cache.js';
 import type { ChatProvisioner } from './ports/chat-provisioner.js';
 import type { ChatUsernamePolicy } from './ports/chat-username-policy.js';
 import type { Clock } from './ports/clock.js';
@@ -22,7 +23,7 @@ import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
 import { ProvisionChatUsers } from './use-cases/provision-chat-users.js';
 import { DEFAULT_REGISTRATION_LIMITS, RegisterUser, type RegistrationLimits } from './use-cases/register-user.js';
 import { RenewToken } from './use-cases/renew-token.js';
-import { VerifyChatToken, type PrincipalCacheOptions } from './use-cases/verify-chat-token.js';
+import { VerifyChatToken, type CachedPrincipal } from './use-cases/verify-chat-token.js';
 
 export interface CoreDeps {
   users: UserRepository;
@@ -50,9 +51,15 @@ export interface CoreDeps {
   passwordMinLength?: number;
   /** How long one registration attempt owns its pending row. @default 60 */
   registrationLeaseSeconds?: number;
-  /** Cache of bearer principals (immutable once active). @default 10000 entries for 60 s */
-  principalCache?: PrincipalCacheOptions;
-  /** Draws agoraUids (tests force collisions with it). @default uniform in 1..2^32-1 */
+  /**
+   * Principals of verified bearers by token subject (they never change once a user is active), so
+   * the bearer path reads no database; an LRU such as `new LRUCache({ max: 10_000 })` from lru-cache.
+   * @default none: every bearer call reads the repository
+   */
+  principalCache?: BoundedCache<string, CachedPrincipal>;
+  /** How long a cached principal is trusted. @default 60 */
+  principalCacheTtlSeconds?: number;
+  /** Draws agoraUids (tests force collisions with it). @default uniform in 1..AGORA_UID_MAX */
   drawAgoraUid?: () => number;
 }
 
@@ -98,7 +105,12 @@ export function createCore(deps: CoreDeps): Core {
     ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
   });
   const issueChatToken = new IssueChatToken({ tokens });
-  const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}), ...observed });
+  const verifyChatToken = new VerifyChatToken({
+    tokens, users, clock,
+    ...(deps.principalCache ? { cache: deps.principalCache } : {}),
+    ...(deps.principalCacheTtlSeconds === undefined ? {} : { cacheTtlSeconds: deps.principalCacheTtlSeconds }),
+    ...observed,
+  });
   return {
     provisionChatUser: new ProvisionChatUser({ users, saga, clock, leaseSeconds }),
     provisionChatUsers: new ProvisionChatUsers({ users, saga, chatProvisioner, chatUsernamePolicy, clock, leaseSeconds }),

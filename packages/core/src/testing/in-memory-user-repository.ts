@@ -1,4 +1,4 @@
-import { isValidAgoraUid } from '../domain/agora-uid.js';
+import { AGORA_UID_MAX, isValidAgoraUid } from '../domain/agora-uid.js';
 import { AccountExistsError, ChatUsernameTakenError, isDomainError } from '../errors.js';
 import type { Activation, NewActiveUser, NewPendingUser, Takeover, UserRecord, UserRepository } from '../ports/user-repository.js';
 
@@ -58,7 +58,7 @@ export class InMemoryUserRepository implements UserRepository {
 
   async insertActive(user: NewActiveUser, drawAgoraUid: () => number): Promise<UserRecord> {
     this.fault('insertActive');
-    if (user.agoraUid !== undefined && !isValidAgoraUid(user.agoraUid)) throw new RangeError(`agoraUid ${user.agoraUid} is not an integer in 1..2^32-1.`);
+    if (user.agoraUid !== undefined && !isValidAgoraUid(user.agoraUid)) throw new RangeError(`agoraUid ${user.agoraUid} is not an integer in 1..${AGORA_UID_MAX}.`);
     if (this.rows.has(user.accountKey)) throw new AccountExistsError();
     if (this.all().some((r) => r.chatUsername === user.chatUsername || r.chatUuid === user.chatUuid)) throw new ChatUsernameTakenError();
     const row: UserRecord = {
@@ -111,7 +111,7 @@ export class InMemoryUserRepository implements UserRepository {
   private freeAgoraUid(wanted: number | undefined, drawAgoraUid: () => number): number {
     const draw = () => {
       const uid = drawAgoraUid();
-      if (!isValidAgoraUid(uid)) throw new RangeError(`drawAgoraUid returned ${uid}, not an integer in 1..2^32-1.`);
+      if (!isValidAgoraUid(uid)) throw new RangeError(`drawAgoraUid returned ${uid}, not an integer in 1..${AGORA_UID_MAX}.`);
       return uid;
     };
     const taken = (uid: number) => this.all().some((r) => r.agoraUid === uid);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { AGORA_UID_MAX, AGORA_UID_MIN } from '@chat-app-server/core';
+import { AGORA_UID_MAX, isValidAgoraUid } from '@chat-app-server/core';
 import { readCsv, type CsvRecord } from './csv.js';
 
 /** The kinds of file `import` reads. */
@@ -129,11 +129,11 @@ async function readJavaCsv(file: string): Promise<Source> {
     }
     const rawUid = get('agora_uid') ?? '';
     const uid = /^\d{1,10}$/.test(rawUid.trim()) ? Number(rawUid.trim()) : NaN;
-    const keep = uid >= AGORA_UID_MIN && uid <= AGORA_UID_MAX;
+    const keep = isValidAgoraUid(uid);
     const appKey = get('appkey');
     rows.push({
       ref, userAccount, password, chatUsername: get('chat_user_name') ?? '',
-      ...(keep ? { agoraUid: uid } : { note: { reason: 'agora_uid_redrawn', message: `column agora_uid: "${rawUid}" is not in 1..2^32-1; a new uid was drawn` } }),
+      ...(keep ? { agoraUid: uid } : { note: { reason: 'agora_uid_redrawn', message: `column agora_uid: "${rawUid}" is not in 1..${AGORA_UID_MAX}; a new uid was drawn` } }),
       ...(appKey ? { appKey } : {}),
     });
   }
