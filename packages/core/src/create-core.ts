@@ -20,10 +20,12 @@ import { ChatAccountSaga } from './use-cases/chat-account-saga.js';
 import { DeleteAccount } from './use-cases/delete-account.js';
 import { FindActiveUser } from './use-cases/find-active-user.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
+import { ImportUsers } from './use-cases/import-users.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
 import { DEFAULT_LOGIN_LIMITS, LoginUser, type LoginLimits } from './use-cases/login-user.js';
 import { PasswordCheck } from './use-cases/password-check.js';
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
+import { ProvisionChatUsers } from './use-cases/provision-chat-users.js';
 import { DEFAULT_REGISTRATION_LIMITS, RegisterUser, type RegistrationLimits } from './use-cases/register-user.js';
 import { RenewToken } from './use-cases/renew-token.js';
 import { RevokeTokens } from './use-cases/revoke-tokens.js';
@@ -73,6 +75,10 @@ export interface CoreDeps {
 /** Every use case of the core, wired. */
 export interface Core {
   readonly provisionChatUser: ProvisionChatUser;
+  /** Many accounts at once, through the chat service's batch registration. */
+  readonly provisionChatUsers: ProvisionChatUsers;
+  /** Users of another server whose chat users exist (Agora's sample servers). */
+  readonly importUsers: ImportUsers;
   readonly issueChatToken: IssueChatToken;
   readonly issueRtcToken: IssueRtcToken;
   readonly verifyChatToken: VerifyChatToken;
@@ -107,10 +113,11 @@ export function createCore(deps: CoreDeps): Core {
   const loginLimits = deps.loginLimits ?? DEFAULT_LOGIN_LIMITS;
   const loginThrottle = deps.loginThrottle ?? new InMemoryLoginThrottle();
   const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
+  const chatUsernamePolicy = deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy();
   const saga = new ChatAccountSaga({
     users,
     chatProvisioner,
-    chatUsernamePolicy: deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy(),
+    chatUsernamePolicy,
     clock,
     leaseSeconds,
     ...(deps.logger ? { logger: deps.logger } : {}),
@@ -129,6 +136,8 @@ export function createCore(deps: CoreDeps): Core {
   const accountDeletion = new AccountDeletion({ users, chatProvisioner, clock, ...logger });
   return {
     provisionChatUser: new ProvisionChatUser({ users, saga, clock, leaseSeconds }),
+    provisionChatUsers: new ProvisionChatUsers({ users, saga, chatProvisioner, chatUsernamePolicy, clock, leaseSeconds }),
+    importUsers: new ImportUsers({ users, chatProvisioner, passwordHasher, clock, ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}) }),
     issueChatToken,
     issueRtcToken: new IssueRtcToken({ tokens }),
     verifyChatToken,

@@ -13,10 +13,10 @@ export { CHAT_USERNAME_PATTERN, isValidChatUsername } from './domain/chat-userna
 export { AGORA_UID_MAX, isValidAgoraUid } from './domain/agora-uid.js';
 
 export {
-  UserRepository, USER_STATUSES, type UserStatus, type UserRecord, type NewPendingUser, type Takeover,
-  type PasswordChange, type StatusChange, type UserListQuery,
+  UserRepository, USER_STATUSES, type UserStatus, type UserRecord, type NewPendingUser, type NewActiveUser, type Takeover,
+  type Activation, type PasswordChange, type StatusChange, type UserListQuery,
 } from './ports/user-repository.js';
-export { ChatProvisioner, type ChatUser, type ChatUserBatchResult } from './ports/chat-provisioner.js';
+export { ChatProvisioner, type ChatUser, type ChatUserBatchResult, type ChatUserBatchFailure } from './ports/chat-provisioner.js';
 export {
   TokenIssuer, checkedIssueSecond, type ChatSubject, type IssuedToken, type IssueOptions, type RtcGrant, type VerifiedChatToken,
 } from './ports/token-issuer.js';
@@ -43,6 +43,12 @@ export { DEFAULT_LOGIN_LIMITS, type LoginLimits, type LoginUserCommand, type Log
 export { DEFAULT_REGISTRATION_LIMITS, type RegistrationLimits, type RegisterUserCommand } from './use-cases/register-user.js';
 export type { RenewTokenCommand, RenewedToken } from './use-cases/renew-token.js';
 export type { ProvisionChatUserCommand } from './use-cases/provision-chat-user.js';
+export type {
+  ProvisionChatUsersItem, ProvisionChatUsersResult, ProvisionChatUsersProgress, ProvisionChatUsersOptions,
+} from './use-cases/provision-chat-users.js';
+export type {
+  ImportUserItem, ImportFailureReason, ImportUsersResult, ImportUsersProgress, ImportUsersOptions,
+} from './use-cases/import-users.js';
 export { DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS, type CachedPrincipal, type BearerOwner } from './use-cases/verify-chat-token.js';
 export type { ChangePasswordCommand, PasswordChanged } from './use-cases/change-password.js';
 export type { DeleteAccountCommand } from './use-cases/delete-account.js';

@@ -244,6 +244,17 @@ describe('AdministerAccounts', function () {
     await expectCode(core.administerAccounts.list({ status: 'gone' as never }), 'invalid_request');
   });
 
+  it('deletes the chat user of an imported account (active without a creation attempt of its own)', async function () {
+    const { core, chat, users, clock } = aTestCore();
+    const chatUser = chat.addForeignUser('imported');
+    await users.insertActive({
+      account: 'Imported', accountKey: 'imported', passwordHash: null, chatUsername: 'imported', chatUuid: chatUser.uuid, now: new Date(clock.now()),
+    }, () => 9);
+    await core.administerAccounts.delete('imported');
+    expect(chat.users.has('imported')).to.equal(false);
+    expect(users.all()).to.have.length(0);
+  });
+
   it('deletes an abandoned registration but not one in flight', async function () {
     const { core, chat, users, leaseSeconds } = aTestCore();
     chat.failNextCreate();

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { ConfigError, readEnvironment } from './config.js';
 import { EXIT, UsageError, type Command } from './commands/command.js';
+import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { usersCommand } from './commands/users.js';
 
 /** Every command group; a new one is a module plus a line here. */
-const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, usersCommand];
+const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, importCommand, usersCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

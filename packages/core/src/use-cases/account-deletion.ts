@@ -59,8 +59,8 @@ export class AccountDeletion {
   /** Deletes the chat user (if one may exist) and then the `deleting` row. @throws ChatServiceUnavailableError */
   async finish(user: UserRecord): Promise<void> {
     const { chatProvisioner, users } = this.deps;
-    // A row whose chat-user creation was never attempted has no chat user.
-    if (user.creationAttemptedAt !== null) {
+    // A row without a chat uuid whose chat-user creation was never attempted has no chat user.
+    if (user.chatUuid !== null || user.creationAttemptedAt !== null) {
       try {
         await chatProvisioner.forceOffline(user.chatUsername);
         await chatProvisioner.deleteUser(user.chatUsername);

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import { AGORA_UID_MAX } from '../../domain/agora-uid.js';
-import type { NewPendingUser, UserRepository } from '../../ports/user-repository.js';
+import type { NewActiveUser, NewPendingUser, UserRepository } from '../../ports/user-repository.js';
 import { eachTest, expectCode, uniqueName, type Teardown } from './kit-support.js';
 
 export interface UserRepositoryKitSubject extends Teardown {
@@ -23,6 +23,19 @@ function pendingUser(overrides: Partial<NewPendingUser> = {}): NewPendingUser {
     chatUsername: uniqueName('chat'),
     leaseId: uniqueName('lease'),
     leaseExpiresAt: at(60),
+    now: T0,
+    ...overrides,
+  };
+}
+
+function activeUser(overrides: Partial<NewActiveUser> = {}): NewActiveUser {
+  const key = overrides.accountKey ?? uniqueName('imp');
+  return {
+    account: key.toUpperCase(),
+    accountKey: key,
+    passwordHash: 'hash-imported',
+    chatUsername: uniqueName('chat'),
+    chatUuid: uniqueName('uuid'),
     now: T0,
     ...overrides,
   };
@@ -228,7 +241,7 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
       expect(row?.updatedAt.getTime()).to.equal(at(9).getTime());
     });
 
-    async function activeUser(overrides: Partial<NewPendingUser> = {}) {
+    async function activatedUser(overrides: Partial<NewPendingUser> = {}) {
       const user = pendingUser(overrides);
       await repo().insertPending(user, nextUid);
       await repo().markCreationAttempted(user.accountKey, user.leaseId, at(1));
@@ -238,13 +251,13 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
     }
 
     it('starts with no revocation boundary', async function () {
-      const row = await activeUser();
+      const row = await activatedUser();
       expect(row.tokensNotBefore).to.equal(0);
       expect((await repo().findByAccountKey(row.accountKey))?.tokensNotBefore).to.equal(0);
     });
 
     it('replaces the password hash only while the expected previous hash is stored', async function () {
-      const row = await activeUser();
+      const row = await activatedUser();
       await repo().updatePasswordHash(row.accountKey, 'hash-stale', at(5), 'not-the-hash');
       expect((await repo().findByAccountKey(row.accountKey))?.passwordHash).to.equal('hash-1');
       await repo().updatePasswordHash(row.accountKey, 'hash-rehashed', at(6), 'hash-1');
@@ -252,7 +265,7 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
     });
 
     it('changes the password and raises the revocation boundary in one change', async function () {
-      const row = await activeUser();
+      const row = await activatedUser();
       const changed = await repo().changePassword(row.accountKey, { previousHash: 'hash-1', passwordHash: 'hash-2', tokensNotBefore: 1_800_000_001, at: at(9) });
       expect(changed).to.deep.include({ passwordHash: 'hash-2', tokensNotBefore: 1_800_000_001, status: 'active' });
       expect(changed?.updatedAt.getTime()).to.equal(at(9).getTime());
@@ -260,7 +273,7 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
     });
 
     it('refuses a password change after another one (stale previous hash) or on a row that is not active', async function () {
-      const row = await activeUser();
+      const row = await activatedUser();
       await repo().changePassword(row.accountKey, { previousHash: 'hash-1', passwordHash: 'hash-2', tokensNotBefore: 10, at: at(9) });
       expect(await repo().changePassword(row.accountKey, { previousHash: 'hash-1', passwordHash: 'hash-3', tokensNotBefore: 11, at: at(10) })).to.equal(undefined);
       const pending = pendingUser();
@@ -271,7 +284,7 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
     });
 
     it('raises the revocation boundary and never lowers it', async function () {
-      const row = await activeUser();
+      const row = await activatedUser();
       expect(await repo().revokeTokens(row.accountKey, 1_800_000_100, at(3))).to.have.property('tokensNotBefore', 1_800_000_100);
       expect(await repo().revokeTokens(row.accountKey, 1_800_000_050, at(4))).to.have.property('tokensNotBefore', 1_800_000_100);
       expect((await repo().findByAccountKey(row.accountKey))?.tokensNotBefore).to.equal(1_800_000_100);
@@ -279,7 +292,7 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
     });
 
     it('changes the status only from the expected ones, with the revocation boundary', async function () {
-      const row = await activeUser();
+      const row = await activatedUser();
       expect(await repo().changeStatus(row.accountKey, { from: ['disabled'], to: 'active', at: at(3) })).to.equal(undefined);
       const disabled = await repo().changeStatus(row.accountKey, { from: ['active'], to: 'disabled', at: at(4), tokensNotBefore: 1_800_000_000 });
       expect(disabled).to.deep.include({ status: 'disabled', tokensNotBefore: 1_800_000_000, chatUuid: row.chatUuid, leaseId: null });
@@ -292,7 +305,7 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
     });
 
     it('lets exactly one of concurrent status changes from one state win', async function () {
-      const row = await activeUser();
+      const row = await activatedUser();
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) =>
         repo().changeStatus(row.accountKey, { from: ['active'], to: i % 2 ? 'disabled' : 'deleting', at: at(3) })));
       expect(results.filter((r) => r !== undefined)).to.have.length(1);
@@ -308,7 +321,7 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
     });
 
     it('deletes only a deleting row, freeing the account key, chat username and uid', async function () {
-      const row = await activeUser();
+      const row = await activatedUser();
       expect(await repo().deleteDeleting(row.accountKey)).to.equal(false);
       await repo().changeStatus(row.accountKey, { from: ['active'], to: 'deleting', at: at(3) });
       expect(await repo().deleteDeleting(row.accountKey)).to.equal(true);
@@ -321,7 +334,7 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
     it('lists rows by account key, by status, in pages', async function () {
       const prefix = uniqueName('list').toLowerCase();
       const keys = ['c', 'a', 'd', 'b'].map((k) => `${prefix}-${k}`);
-      for (const key of keys) await activeUser({ accountKey: key });
+      for (const key of keys) await activatedUser({ accountKey: key });
       await repo().changeStatus(`${prefix}-b`, { from: ['active'], to: 'disabled', at: at(3) });
       const mine = (rows: { accountKey: string }[]) => rows.map((r) => r.accountKey).filter((k) => k.startsWith(prefix));
       const all = await repo().list({ limit: 1000, afterAccountKey: `${prefix}-` });
@@ -341,6 +354,94 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
       expect((await repo().findByAccountKey(key))?.account).to.equal(user.account);
       expect(await repo().findByAccountKey(key.toUpperCase())).to.equal(undefined);
       expect(await repo().findByAccountKey(`${key} `)).to.equal(undefined);
+    });
+
+    it('inserts an imported user as active with the uid it keeps', async function () {
+      const user = activeUser({ agoraUid: nextUid() });
+      const row = await repo().insertActive(user, () => { throw new Error('must not draw'); });
+      expect(row).to.deep.include({
+        account: user.account, accountKey: user.accountKey, passwordHash: 'hash-imported', chatUsername: user.chatUsername,
+        chatUuid: user.chatUuid, agoraUid: user.agoraUid, status: 'active', leaseId: null, leaseExpiresAt: null, creationAttemptedAt: null,
+      });
+      expect(await repo().findByAccountKey(user.accountKey)).to.deep.equal(row);
+      expect(await repo().findByChatUuid(user.chatUuid)).to.deep.equal(row);
+    });
+
+    it('keeps an imported uid above 2^31, and draws one when the user brings none', async function () {
+      const high = randomInt(2 ** 31, 2 ** 32);
+      expect((await repo().insertActive(activeUser({ agoraUid: high }), nextUid)).agoraUid).to.equal(high);
+      const drawn = nextUid();
+      expect((await repo().insertActive(activeUser(), () => drawn)).agoraUid).to.equal(drawn);
+    });
+
+    it('draws a free uid when the imported one is taken', async function () {
+      const taken = nextUid();
+      await repo().insertPending(pendingUser(), () => taken);
+      const fresh = nextUid();
+      const row = await repo().insertActive(activeUser({ agoraUid: taken }), () => fresh);
+      expect(row.agoraUid).to.equal(fresh);
+    });
+
+    it('refuses to import over an existing account, chat username or chat uuid, storing nothing', async function () {
+      const existing = activeUser();
+      await repo().insertActive(existing, nextUid);
+      await expectCode(repo().insertActive(activeUser({ accountKey: existing.accountKey }), nextUid), 'account_exists');
+      const sameName = activeUser({ chatUsername: existing.chatUsername });
+      await expectCode(repo().insertActive(sameName, nextUid), 'chat_username_taken');
+      const sameUuid = activeUser({ chatUuid: existing.chatUuid });
+      await expectCode(repo().insertActive(sameUuid, nextUid), 'chat_username_taken');
+      expect(await repo().findByAccountKey(sameName.accountKey)).to.equal(undefined);
+      expect(await repo().findByAccountKey(sameUuid.accountKey)).to.equal(undefined);
+      const pending = pendingUser();
+      await repo().insertPending(pending, nextUid);
+      await expectCode(repo().insertActive(activeUser({ accountKey: pending.accountKey }), nextUid), 'account_exists');
+    });
+
+    it('refuses an imported uid outside 1..2^32-1 with a RangeError, storing nothing', async function () {
+      for (const bad of [0, 2 ** 32, 1.5]) {
+        const user = activeUser({ agoraUid: bad });
+        let error: unknown;
+        await repo().insertActive(user, nextUid).catch((err: unknown) => { error = err; });
+        expect(error, String(bad)).to.be.instanceOf(RangeError);
+        expect(await repo().findByAccountKey(user.accountKey)).to.equal(undefined);
+      }
+    });
+
+    it('inserts many pending rows, each with its own outcome, and records a creation attempt given with the insert', async function () {
+      const existing = pendingUser();
+      await repo().insertPending(existing, nextUid);
+      const fine = pendingUser({ creationAttemptedAt: at(5) });
+      const sameKey = { ...pendingUser(), accountKey: existing.accountKey };
+      const sameName = pendingUser({ chatUsername: existing.chatUsername });
+      const alsoFine = pendingUser();
+      const results = await repo().insertPendingMany([fine, sameKey, sameName, alsoFine], nextUid);
+      expect(results).to.have.length(4);
+      expect(results[0]).to.deep.include({ accountKey: fine.accountKey, status: 'pending' });
+      expect((results[0] as { creationAttemptedAt: Date }).creationAttemptedAt.getTime()).to.equal(at(5).getTime());
+      expect(results[1]).to.have.property('code', 'account_exists');
+      expect(results[2]).to.have.property('code', 'chat_username_taken');
+      expect(results[3]).to.deep.include({ accountKey: alsoFine.accountKey, creationAttemptedAt: null });
+      expect(await repo().findByAccountKey(fine.accountKey)).to.deep.equal(results[0]);
+      expect(await repo().findByAccountKey(sameName.accountKey)).to.equal(undefined);
+      expect(await repo().findByAccountKey(alsoFine.accountKey)).to.deep.equal(results[3]);
+    });
+
+    it('activates many rows, each with its own outcome', async function () {
+      const [a, b, c] = [pendingUser(), pendingUser(), pendingUser()];
+      for (const user of [a, b, c]) await repo().insertPending(user, nextUid);
+      const held = uniqueName('uuid');
+      await repo().insertActive(activeUser({ chatUuid: held }), nextUid);
+      const results = await repo().activateMany([
+        { accountKey: a.accountKey, leaseId: a.leaseId, chatUuid: uniqueName('uuid') },
+        { accountKey: b.accountKey, leaseId: 'not-its-lease', chatUuid: uniqueName('uuid') },
+        { accountKey: c.accountKey, leaseId: c.leaseId, chatUuid: held },
+      ], at(3));
+      expect(results[0]).to.deep.include({ accountKey: a.accountKey, status: 'active', leaseId: null });
+      expect(results[1]).to.equal(undefined);
+      expect(results[2]).to.have.property('code', 'chat_username_taken');
+      expect(await repo().findByAccountKey(a.accountKey)).to.deep.equal(results[0]);
+      expect(await repo().findByAccountKey(b.accountKey)).to.have.property('status', 'pending');
+      expect(await repo().findByAccountKey(c.accountKey)).to.have.property('status', 'pending');
     });
   });
 }
