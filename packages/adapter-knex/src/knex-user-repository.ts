@@ -1,6 +1,7 @@
 import {
   AccountExistsError,
   ChatUsernameTakenError,
+  AGORA_UID_MAX,
   isValidAgoraUid,
   type NewPendingUser,
   type Takeover,
@@ -76,7 +77,7 @@ export class KnexUserRepository implements UserRepository {
     };
     for (let draw = 1; ; draw++) {
       const agoraUid = drawAgoraUid();
-      if (!isValidAgoraUid(agoraUid)) throw new RangeError(`drawAgoraUid returned ${agoraUid}, not an integer in 1..2^32-1.`);
+      if (!isValidAgoraUid(agoraUid)) throw new RangeError(`drawAgoraUid returned ${agoraUid}, not an integer in 1..${AGORA_UID_MAX}.`);
       try {
         const [row] = await this.knex(TABLE).insert({ ...base, agora_uid: agoraUid }).returning(USER_COLUMNS);
         return toUserRecord(row as UserRow);

@@ -23,7 +23,12 @@ const starter = new Worker(
 starter.once('message', () => {
   void starter.terminate();
   import('../dist/standalone/cli.js').catch((err) => {
-    console.error('chat-app-server failed to start:', err);
+    // Only the entry itself missing means "not built"; anything else is a real failure to report.
+    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && /Cannot find module '[^']*dist[\\/]standalone[\\/]cli\.js'/.test(String(err.message))) {
+      console.error('chat-app-server is not built: run `npx pnpm@12.4.2 build` in the repository first (the bin runs dist/).');
+    } else {
+      console.error('chat-app-server failed to start:', err);
+    }
     process.exit(1);
   });
 });
