@@ -1,5 +1,6 @@
 import { loginThrottleContract, userRepositoryContract } from '@chat-app-server/core/testing';
 import { KnexLoginThrottle, KnexUserRepository } from '../src/index.js';
+import { toUserRecord, type UserRow } from '../src/user-row.js';
 import { describeEachDialect, useMigratedDatabase } from './support/dialects.js';
 
 // The core's executable contracts, on real databases: passing them makes these adapters interchangeable
@@ -7,7 +8,13 @@ import { describeEachDialect, useMigratedDatabase } from './support/dialects.js'
 describeEachDialect('contract kits', (dialect) => {
   const knex = useMigratedDatabase(dialect);
 
-  userRepositoryContract(`KnexUserRepository on ${dialect.name}`, async () => ({ repo: new KnexUserRepository(knex()) }));
+  userRepositoryContract(`KnexUserRepository on ${dialect.name}`, async () => ({
+    repo: new KnexUserRepository(knex()),
+    readRow: async (accountKey) => {
+      const row: UserRow | undefined = await knex()('users').where({ account_key: accountKey }).first();
+      return row && toUserRecord(row);
+    },
+  }));
 
   // The kit uses fresh keys in every test, so the subjects share one table.
   loginThrottleContract(`KnexLoginThrottle on ${dialect.name}`, async () => {
