@@ -38,23 +38,6 @@ describe('AgoraChatProvisioner against the emulator', function () {
       expect(stored?.password).to.equal('random-chat-pw');
     });
 
-    it('reads a user, and an unknown one as undefined', async function () {
-      const username = freshName();
-      const seeded = emulator.users.add(username);
-      const provisioner = provisionerFor(emulator);
-      expect(await provisioner.getUser(username)).to.include({ username, uuid: seeded?.uuid });
-      expect(await provisioner.getUser(freshName('missing'))).to.equal(undefined);
-    });
-
-    it('deletes a user, and reports an unknown one as false', async function () {
-      const username = freshName();
-      emulator.users.add(username);
-      const provisioner = provisionerFor(emulator);
-      expect(await provisioner.deleteUser(username)).to.equal(true);
-      expect(emulator.users.has(username)).to.equal(false);
-      expect(await provisioner.deleteUser(username)).to.equal(false);
-    });
-
     it('builds one app token for many calls', async function () {
       const provisioner = provisionerFor(emulator);
       for (let i = 0; i < 5; i += 1) await provisioner.createUser(freshName(), 'pw-random');

@@ -1,7 +1,7 @@
 import { loginThrottleContract, userRepositoryContract } from '@chat-app-server/core/testing';
 import { KnexLoginThrottle, KnexUserRepository } from '../src/index.js';
 import { toUserRecord, type UserRow } from '../src/user-row.js';
-import { describeEachDialect, useMigratedDatabase } from './support/dialects.js';
+import { describeEachDialect, useMigratedDatabase } from '../src/testing/index.js';
 
 // The core's executable contracts, on real databases: passing them makes these adapters interchangeable
 // with any other implementation of the ports.

@@ -3,7 +3,7 @@ import chaiAsPromised from 'chai-as-promised';
 import { USER_STATUSES } from '@chat-app-server/core';
 import { migrateLatest, migrateRollback } from '../src/index.js';
 import { MIGRATIONS_TABLE } from '../src/migrate.js';
-import { describeEachDialect, type TestDatabase } from './support/dialects.js';
+import { describeEachDialect, type TestDatabase } from '../src/testing/index.js';
 
 chai.use(chaiAsPromised);
 const { expect } = chai;

@@ -126,7 +126,7 @@ describe('the standalone server', () => {
       expect({ logN: hash.readUInt8(7), r: hash.readUInt32BE(8), p: hash.readUInt32BE(12) }).to.deep.equal({ logN: 15, r: 8, p: 3 });
     } finally {
       await server.close();
-      await db.drop();
+      await db.teardown();
     }
   });
 
@@ -144,7 +144,7 @@ describe('the standalone server', () => {
       expect(server.emulator!.users.has(login.body.chatUserName)).to.equal(true);
     } finally {
       await server.close();
-      await db.drop();
+      await db.teardown();
     }
     expect(logs.text).to.include('chat-app-server stopped');
   });
@@ -169,7 +169,7 @@ describe('the standalone server', () => {
     await closed;
     expect(server.httpServer.listening).to.equal(false);
     await expect(server.knex.raw('select 1')).to.be.rejected;
-    await server.db.drop();
+    await server.db.teardown();
   });
 
   it('answers CORS preflights for configured origins only', async () => {
