@@ -1,4 +1,4 @@
-import { DEFAULT_VERIFIED_CACHE_SIZE, readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
+import { DEFAULT_VERIFIED_CACHE_SIZE, isDevelopmentEnv, readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
 import { DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS } from '@chat-app-server/core';
 import { config as loadDotenv } from 'dotenv';
 
@@ -26,10 +26,19 @@ export interface ServerConfig {
   /** REGISTER_MAX_PER_ADDRESS: registration attempts per client address in REGISTER_WINDOW_SECONDS. */
   readonly registerMaxPerAddress: number;
   readonly registerWindowSeconds: number;
-  /** TRUST_PROXY: take the client address from X-Forwarded-For. */
-  readonly trustProxy: boolean;
+  /**
+   * TRUST_PROXY: how many reverse proxies append to X-Forwarded-For (0: none, `true` = 1); the client
+   * address is the entry the outermost of them added, the N-th from the right.
+   */
+  readonly trustProxy: number;
   /** SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may take to finish on SIGTERM. */
   readonly shutdownTimeoutSeconds: number;
+  /** HEADERS_TIMEOUT_SECONDS: a client must send the request line and headers within this. */
+  readonly headersTimeoutSeconds: number;
+  /** REQUEST_TIMEOUT_SECONDS: a client must send the whole request (headers and body) within this. */
+  readonly requestTimeoutSeconds: number;
+  /** MAX_CONNECTIONS: open connections beyond this are closed at once. */
+  readonly maxConnections: number;
   /** PRINCIPAL_CACHE_SIZE: bearer principals kept (least recently used out first); 0 turns the cache off. */
   readonly principalCacheSize: number;
   /** PRINCIPAL_CACHE_TTL_SECONDS: how long a cached principal is trusted. */
@@ -89,7 +98,7 @@ export function loadConfig(env: Env): ServerConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
   const nodeEnv = text(env.NODE_ENV) ?? 'development';
-  const production = nodeEnv === 'production';
+  const production = !isDevelopmentEnv(nodeEnv);
 
   const port = integer(env, 'PORT', 8000, 0, 65_535, problems);
   const host = text(env.HOST) ?? '127.0.0.1';
@@ -120,8 +129,12 @@ export function loadConfig(env: Env): ServerConfig {
   const loginFailureWindowSeconds = integer(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, MAX_WINDOW_SECONDS, problems);
   const registerMaxPerAddress = integer(env, 'REGISTER_MAX_PER_ADDRESS', 20, 1, 1_000_000, problems);
   const registerWindowSeconds = integer(env, 'REGISTER_WINDOW_SECONDS', 3600, 1, MAX_WINDOW_SECONDS, problems);
-  const trustProxy = boolean(env, 'TRUST_PROXY', false, problems);
+  const trustProxy = proxyHops(env, problems);
   const shutdownTimeoutSeconds = integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600, problems);
+  const headersTimeoutSeconds = integer(env, 'HEADERS_TIMEOUT_SECONDS', 10, 1, 300, problems);
+  const requestTimeoutSeconds = integer(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 3600, problems);
+  if (requestTimeoutSeconds < headersTimeoutSeconds) problems.push('REQUEST_TIMEOUT_SECONDS must be at least HEADERS_TIMEOUT_SECONDS.');
+  const maxConnections = integer(env, 'MAX_CONNECTIONS', 1000, 1, 1_000_000, problems);
   const principalCacheSize = integer(env, 'PRINCIPAL_CACHE_SIZE', DEFAULT_PRINCIPAL_CACHE_SIZE, 0, 10_000_000, problems);
   const principalCacheTtlSeconds = integer(env, 'PRINCIPAL_CACHE_TTL_SECONDS', DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS, 1, 3600, problems);
   const verifiedTokenCacheSize = integer(env, 'TOKEN_CACHE_SIZE', DEFAULT_VERIFIED_CACHE_SIZE, 0, 10_000_000, problems);
@@ -134,8 +147,9 @@ export function loadConfig(env: Env): ServerConfig {
   return {
     port, host, databaseUrl, agora, tokenExpireSeconds, chatTokenSubject, tokenAuth, corsOrigins, logLevel,
     passwordMinLength, loginMaxFailures, loginMaxFailuresPerAccount, loginFailureWindowSeconds, registerMaxPerAddress,
-    registerWindowSeconds, trustProxy, shutdownTimeoutSeconds, metricsPort, metricsHost, agoraCheckIntervalSeconds,
-    principalCacheSize, principalCacheTtlSeconds, verifiedTokenCacheSize, nodeEnv, warnings,
+    registerWindowSeconds, trustProxy, shutdownTimeoutSeconds, headersTimeoutSeconds, requestTimeoutSeconds, maxConnections,
+    metricsPort, metricsHost, agoraCheckIntervalSeconds, principalCacheSize, principalCacheTtlSeconds, verifiedTokenCacheSize,
+    nodeEnv, warnings,
   };
 }
 
@@ -204,11 +218,11 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
-function boolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
-  const raw = text(env[name])?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  problems.push(`${name} must be true or false, got "${raw}".`);
-  return fallback;
+function proxyHops(env: Env, problems: string[]): number {
+  const raw = text(env.TRUST_PROXY)?.toLowerCase();
+  if (raw === undefined || raw === 'false') return 0;
+  if (raw === 'true') return 1;
+  if (/^\d+$/.test(raw) && Number(raw) <= 10) return Number(raw);
+  problems.push(`TRUST_PROXY must be false, true (one proxy) or the number of proxies in front of the server (0-10), got "${raw}".`);
+  return 0;
 }

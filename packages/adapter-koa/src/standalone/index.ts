@@ -10,4 +10,4 @@ export {
 } from './container.js';
 export { PrometheusMetrics, startMetricsServer } from './metrics.js';
 export { ChatServiceCheck, type ChatServiceState } from './chat-service-check.js';
-export { buildServer, startServer, DEVELOPMENT_AGORA, type ChatAppServer, type ServerOverrides } from './server.js';
+export { buildServer, startServer, type ChatAppServer, type ServerOverrides } from './server.js';
