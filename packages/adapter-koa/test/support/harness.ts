@@ -2,6 +2,8 @@ import { ScryptPasswordHasher } from '@chat-app-server/core';
 import { CHEAP_SCRYPT_PARAMETERS } from '@chat-app-server/core/testing';
 import { startAgoraEmulator, type AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
 import { DIALECTS as KNEX_DIALECTS, dialectNamed, requireDialect, type DialectName, type TestDatabase } from '@chat-app-server/adapter-knex/testing';
+
+export type { DialectName, TestDatabase };
 import { pino, type Logger } from 'pino';
 import { CONTRACT_CHECKED } from './contract.js';
 import { loadConfig, startServer, type ChatAppServer, type Env, type ServerOverrides } from '../../src/standalone/index.js';
