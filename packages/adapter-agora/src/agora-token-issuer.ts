@@ -35,7 +35,8 @@ export interface AgoraTokenIssuerOptions {
   readonly verifiedCacheSize?: number;
 }
 
-const MAX_LIFETIME_SECONDS = 86_400;
+/** The longest token lifetime Agora accepts, and the default one. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 /**
  * How far in the future a bearer's issue time may lie: clocks of several instances disagree a little.
  * A token "issued" later than that was not issued by a server of this deployment.
@@ -62,9 +63,9 @@ export class AgoraTokenIssuer implements TokenIssuer {
 
   constructor(options: AgoraTokenIssuerOptions) {
     assertAgoraCredentials(options.appId, options.appCertificate);
-    const lifetime = options.lifetimeSeconds ?? MAX_LIFETIME_SECONDS;
-    if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_LIFETIME_SECONDS) {
-      throw new RangeError(`lifetimeSeconds must be an integer from 1 to ${MAX_LIFETIME_SECONDS}, got ${lifetime}.`);
+    const lifetime = options.lifetimeSeconds ?? MAX_TOKEN_LIFETIME_SECONDS;
+    if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_TOKEN_LIFETIME_SECONDS) {
+      throw new RangeError(`lifetimeSeconds must be an integer from 1 to ${MAX_TOKEN_LIFETIME_SECONDS}, got ${lifetime}.`);
     }
     const subjectKind = options.subjectKind ?? 'username';
     if (subjectKind !== 'username' && subjectKind !== 'uuid') {

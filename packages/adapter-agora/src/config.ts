@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock, Logger } from '@chat-app-server/core';
 import { AgoraChatProvisioner, type AgoraChatProvisionerOptions } from './agora-chat-provisioner.js';
-import { AgoraTokenIssuer } from './agora-token-issuer.js';
+import { AgoraTokenIssuer, MAX_TOKEN_LIFETIME_SECONDS } from './agora-token-issuer.js';
 import { parseAppKey } from './app-key.js';
 import { AGORA_CREDENTIAL_PATTERN } from './credentials.js';
 import { parseRestApiUrl } from './rest-api-url.js';
@@ -68,7 +68,7 @@ export function readAgoraSettings(env: Env, nodeEnv: string): AgoraEnvReading {
   const problems: string[] = [];
   const warnings: string[] = [];
   const agora = agoraOf(env, nodeEnv, problems, warnings);
-  const tokenExpireSeconds = wholeNumber(env, 'AGORA_TOKEN_EXPIRE_SECONDS', 86_400, 1, 86_400, problems);
+  const tokenExpireSeconds = wholeNumber(env, 'AGORA_TOKEN_EXPIRE_SECONDS', MAX_TOKEN_LIFETIME_SECONDS, 1, MAX_TOKEN_LIFETIME_SECONDS, problems);
   const subject = text(env.AGORA_CHAT_TOKEN_SUBJECT) ?? 'username';
   if (subject !== 'username' && subject !== 'uuid') {
     problems.push(`AGORA_CHAT_TOKEN_SUBJECT must be one of username, uuid, got "${subject}".`);

@@ -16,7 +16,7 @@ import Koa from 'koa';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, createRouter, DJANGO_ERRORS, type HttpCore } from '../src/index.js';
-import { buildServer, ConfigError, loadConfig, type Env } from '../src/standalone/index.js';
+import { buildServer, ConfigError, loadConfig, SETTINGS, type Env } from '../src/standalone/index.js';
 import { decodeAccessToken2 } from './support/access-token2.js';
 import { cheapHasher, createTestDatabase, LogCapture, sleep, startTestEmulator, startTestServer, TEST_AGORA, testEnv } from './support/harness.js';
 import { client, request } from './support/http.js';
@@ -109,6 +109,26 @@ describe('configuration', () => {
       expect(() => loadConfig(env)).to.throw(ConfigError, variable);
     });
   }
+
+  it('documents every setting of the schema in the README, with the schema\'s default', () => {
+    const readme = readFileSync(join(PACKAGE_ROOT, '..', '..', 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## HTTP API'));
+    const rows = table.split('\n').filter((line) => line.startsWith('| `'));
+    for (const [name, schema] of Object.entries(SETTINGS.properties)) {
+      const row = rows.find((r) => r.split('|')[1]!.includes(`\`${name}\``));
+      expect(row, `${name} is missing from the README's configuration table`).to.not.equal(undefined);
+      const fallback = (schema as { default?: unknown }).default;
+      if (fallback !== undefined && fallback !== '') expect(row!.split('|').at(-2), name).to.include(`\`${String(fallback)}\``);
+    }
+  });
+
+  it('reads each setting\'s type from the schema: blank is unset, bounds and choices are enforced', () => {
+    expect(loadConfig({ PORT: ' ', TRUST_PROXY: 'TRUE', LOG_LEVEL: 'debug' })).to.include({ port: 8000, trustProxy: 1, logLevel: 'debug' });
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).to.equal(2);
+    expect(() => loadConfig({ PRINCIPAL_CACHE_TTL_SECONDS: '3601' })).to.throw(ConfigError, 'PRINCIPAL_CACHE_TTL_SECONDS must be a whole number from 1 to 3600, got "3601"');
+    expect(() => loadConfig({ METRICS_PORT: '8000' })).to.throw(ConfigError, 'METRICS_PORT must differ from PORT');
+    expect(loadConfig({}).metricsPort).to.equal(undefined);
+  });
 
   it('runs the built-in emulator only with NODE_ENV unset, development or test', () => {
     for (const NODE_ENV of [undefined, '', 'development', 'test']) {

@@ -3,6 +3,7 @@
  * lifecycle. Loads knex and the Agora adapters; embedders who only need HTTP routes import the root
  * entry point instead.
  */
+export { SETTINGS, readSettings, type Settings } from './settings.js';
 export { loadConfig, readEnvironment, ConfigError, type ServerConfig, type AgoraConfig, type Env, type LogLevel } from './config.js';
 export {
   createContainer, resolveComposition,
