@@ -23,9 +23,11 @@ const starter = new Worker(
 starter.once('message', () => {
   void starter.terminate();
   import('../dist/standalone/cli.js').catch((err) => {
-    // The standalone server's adapters are optional peer dependencies: a router-only install lacks them.
+    // Only the entry itself missing means "not built"; a missing adapter is an install to complete.
     const missing = /Cannot find package '(@chat-app-server\/adapter-(?:knex|agora))'/.exec(String(err && err.message));
-    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && missing) {
+    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && /Cannot find module '[^']*dist[\\/]standalone[\\/]cli\.js'/.test(String(err.message))) {
+      console.error('chat-app-server is not built: run `npx pnpm@12.4.2 build` in the repository first (the bin runs dist/).');
+    } else if (err && err.code === 'ERR_MODULE_NOT_FOUND' && missing) {
       console.error(
         `chat-app-server: the standalone server needs ${missing[1]}, which is not installed.\n` +
           'Install the adapters next to @chat-app-server/adapter-koa: ' +
