@@ -19,6 +19,7 @@ import { createApp, createRouter, DJANGO_ERRORS, type HttpCore } from '../src/in
 import { buildServer, ConfigError, loadConfig, SETTINGS, type Env } from '../src/standalone/index.js';
 import { decodeAccessToken2 } from './support/access-token2.js';
 import { cheapHasher, createTestDatabase, LogCapture, sleep, startTestEmulator, startTestServer, TEST_AGORA, testEnv } from './support/harness.js';
+import { checkContractOf } from './support/contract.js';
 import { client, request } from './support/http.js';
 
 use(chaiAsPromised);
@@ -160,7 +161,7 @@ describe('the standalone server', () => {
       expect(server.passwordHasher).to.be.instanceOf(ScryptPasswordHasher);
       expect((server.passwordHasher as ScryptPasswordHasher).parameters).to.deep.equal({ logN: 15, r: 8, p: 3 });
       expect(OWASP_SCRYPT_PARAMETERS).to.deep.equal({ logN: 15, r: 8, p: 3 });
-      const url = await server.listen(0, '127.0.0.1');
+      const url = checkContractOf(await server.listen(0, '127.0.0.1'), server.httpServer);
       expect((await client(url).register('owasp', PASSWORD)).status).to.equal(200);
       const hash = Buffer.from((await server.users.findByAccountKey('owasp'))!.passwordHash!, 'base64');
       expect(hash.subarray(0, 6).toString()).to.equal('scrypt');
@@ -178,7 +179,8 @@ describe('the standalone server', () => {
     try {
       expect(server.emulator).to.not.equal(undefined);
       expect(logs.text).to.include('DEVELOPMENT MODE');
-      const api = client(await server.listen(0, '127.0.0.1'));
+      const url = checkContractOf(await server.listen(0, '127.0.0.1'), server.httpServer);
+      const api = client(url);
       expect((await api.register('devuser', PASSWORD)).status).to.equal(200);
       const login = await api.login('devuser', PASSWORD);
       expect(await server.tokens.verifyChatToken(login.body.accessToken)).to.have.property('subject', login.body.chatUserName);

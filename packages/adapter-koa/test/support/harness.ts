@@ -5,7 +5,7 @@ import { DIALECTS as KNEX_DIALECTS, dialectNamed, requireDialect, type DialectNa
 
 export type { DialectName, TestDatabase };
 import { pino, type Logger } from 'pino';
-import { CONTRACT_CHECKED } from './contract.js';
+import { checkContractOf } from './contract.js';
 import { loadConfig, startServer, type ChatAppServer, type Env, type ServerOverrides } from '../../src/standalone/index.js';
 
 export const TEST_AGORA = Object.freeze({
@@ -112,16 +112,8 @@ export async function startServerOn(
     ...options.overrides,
   });
   // Every response of a test server is checked against the OpenAPI document (support/http.ts).
-  const origin = new URL(server.url).origin;
-  CONTRACT_CHECKED.add(origin);
-  return Object.assign(server, {
-    db,
-    logs,
-    stop: async () => {
-      CONTRACT_CHECKED.delete(origin);
-      await server.close();
-    },
-  });
+  checkContractOf(server.url, server.httpServer);
+  return Object.assign(server, { db, logs, stop: () => server.close() });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
