@@ -65,7 +65,7 @@ for (const dialect of DIALECTS) {
         const { accessToken, expireTimestamp, chatUserName, agoraUid } = login.body;
         expect(chatUserName).to.equal('jack');
         expect(agoraUid).to.match(/^[1-9]\d*$/);
-        expect(Number(agoraUid)).to.be.within(1, 2 ** 32 - 1);
+        expect(Number(agoraUid)).to.be.within(1, 2 ** 31 - 1);
 
         const chat = decodeAccessToken2(accessToken, TEST_AGORA.appCertificate);
         expect(chat.signatureValid).to.equal(true);
