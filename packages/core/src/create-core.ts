@@ -11,10 +11,14 @@ import type { Logger } from './ports/logger.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
 import type { TokenIssuer } from './ports/token-issuer.js';
 import type { UserRepository } from './ports/user-repository.js';
+import { InMemoryChannelMemberStore } from './adapters/in-memory-channel-member-store.js';
+import type { ChannelMemberStore } from './ports/channel-member-store.js';
+import { ChannelRoster, type ChannelRosterOptions } from './use-cases/channel-roster.js';
 import { ChatAccountSaga } from './use-cases/chat-account-saga.js';
 import { FindActiveUser } from './use-cases/find-active-user.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
+import { ListChannelMembers } from './use-cases/list-channel-members.js';
 import { LoginUser } from './use-cases/login-user.js';
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
 import { RegisterUser } from './use-cases/register-user.js';
@@ -40,7 +44,14 @@ export interface CoreDeps {
   registrationLeaseSeconds?: number;
   /** Cache of bearer principals (immutable once active). @default 10000 entries for 60 s */
   principalCache?: PrincipalCacheOptions;
-  /** Draws agoraUids (tests force collisions with it). @default uniform in 1..2^32-1 */
+  /**
+   * Who holds RTC tokens for which channel (the channel mapper). Pass a shared store when several
+   * instances serve one database. @default an {@link InMemoryChannelMemberStore}
+   */
+  channelMembers?: ChannelMemberStore;
+  /** Bounds and write-behind timing of the channel mapper. @default {@link DEFAULT_CHANNEL_ROSTER} */
+  channelRoster?: ChannelRosterOptions;
+  /** Draws agoraUids (tests force collisions with it). @default uniform in 1..2^31-1 */
   drawAgoraUid?: () => number;
 }
 
@@ -54,6 +65,9 @@ export interface Core {
   readonly loginUser: LoginUser;
   readonly renewToken: RenewToken;
   readonly findActiveUser: FindActiveUser;
+  readonly listChannelMembers: ListChannelMembers;
+  /** Writes what is still buffered (channel members); call before closing the databases. */
+  close(): Promise<void>;
 }
 
 /**
@@ -78,11 +92,17 @@ export function createCore(deps: CoreDeps): Core {
     ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
   });
   const issueChatToken = new IssueChatToken({ tokens });
+  const roster = new ChannelRoster({
+    store: deps.channelMembers ?? new InMemoryChannelMemberStore(),
+    clock,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.channelRoster ? { options: deps.channelRoster } : {}),
+  });
   const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}) });
   return {
     provisionChatUser: new ProvisionChatUser({ users, saga, clock, leaseSeconds }),
     issueChatToken,
-    issueRtcToken: new IssueRtcToken({ tokens }),
+    issueRtcToken: new IssueRtcToken({ tokens, roster }),
     verifyChatToken,
     registerUser: new RegisterUser({ saga, passwordHasher, passwordMinLength: deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH }),
     loginUser: new LoginUser({
@@ -92,5 +112,7 @@ export function createCore(deps: CoreDeps): Core {
     }),
     renewToken: new RenewToken({ verifyChatToken, issueChatToken }),
     findActiveUser: new FindActiveUser({ users }),
+    listChannelMembers: new ListChannelMembers({ roster }),
+    close: () => roster.close(),
   };
 }

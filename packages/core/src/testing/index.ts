@@ -11,3 +11,4 @@ export * from './kits/token-issuer.kit.js';
 export * from './kits/password-hasher.kit.js';
 export * from './kits/chat-username-policy.kit.js';
 export * from './kits/clock.kit.js';
+export * from './kits/channel-member-store.kit.js';
