@@ -1,5 +1,5 @@
-import { loginThrottleContract, userRepositoryContract } from '@chat-app-server/core/testing';
-import { KnexLoginThrottle, KnexUserRepository } from '../src/index.js';
+import { channelMemberStoreContract, loginThrottleContract, userRepositoryContract } from '@chat-app-server/core/testing';
+import { KnexChannelMemberStore, KnexLoginThrottle, KnexUserRepository } from '../src/index.js';
 import { describeEachDialect, useMigratedDatabase } from './support/dialects.js';
 
 // The core's executable contracts, on real databases: passing them makes these adapters interchangeable
@@ -14,4 +14,6 @@ describeEachDialect('contract kits', (dialect) => {
     await knex()('login_failures').delete();
     return { throttle: new KnexLoginThrottle(knex(), limits) };
   });
+
+  channelMemberStoreContract(`KnexChannelMemberStore on ${dialect.name}`, async () => ({ store: new KnexChannelMemberStore(knex()) }));
 });

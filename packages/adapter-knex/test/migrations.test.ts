@@ -11,7 +11,7 @@ import { describeEachDialect, type TestDatabase } from './support/dialects.js';
 chai.use(chaiAsPromised);
 const { expect } = chai;
 
-const ALL = ['0001-create-users', '0002-create-login-failures'];
+const ALL = ['0001-create-users', '0002-create-login-failures', '0003-create-channel-members'];
 
 describeEachDialect('migrations', (dialect) => {
   let db: TestDatabase;
@@ -26,13 +26,13 @@ describeEachDialect('migrations', (dialect) => {
     const first = await migrateLatest(db.knex);
     const again = await migrateLatest(db.knex);
     const rolledBack = await migrateRollback(db.knex);
-    const tablesAfterRollback = [await db.knex.schema.hasTable('users'), await db.knex.schema.hasTable('login_failures')];
+    const tablesAfterRollback = await Promise.all(['users', 'login_failures', 'channel_members'].map((t) => db.knex.schema.hasTable(t)));
     const reapplied = await migrateLatest(db.knex);
 
     expect(first).to.deep.equal(ALL);
     expect(again).to.deep.equal([]);
     expect(rolledBack).to.have.members(ALL);
-    expect(tablesAfterRollback).to.deep.equal([false, false]);
+    expect(tablesAfterRollback).to.deep.equal([false, false, false]);
     expect(reapplied).to.deep.equal(ALL);
     expect(await db.knex.schema.hasTable(MIGRATIONS_TABLE)).to.equal(true);
   });
