@@ -8,6 +8,7 @@ export { createRouter, type HttpCore, type RouterOptions, type ProfileSettings, 
 export { errorMiddleware, renderError } from './http/error-middleware.js';
 export { errorResponse, type ErrorTable, type ErrorResponse, type ErrorContext } from './http/error-response.js';
 export { DJANGO_ERRORS, STATUS, type ErrorBody } from './http/profiles/django/errors.js';
+export { JAVA_ERRORS, JAVA_RESPONSES, type JavaErrorBody, type ResCode } from './http/profiles/java/errors.js';
 export { DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './http/error-status.js';
 export { DEFAULT_BODY_LIMIT_BYTES } from './http/input.js';
 export { requestIdMiddleware } from './http/request-id.js';

@@ -127,16 +127,6 @@ for (const dialect of DIALECTS) {
         for (const secret of [PASSWORD, accessToken, renewed.body.accessToken, 'Bearer ']) expect(logs).to.not.include(secret);
       });
 
-      it('serves the Java sample paths /app/chat/user/register and /app/chat/user/login', async () => {
-        const reg = await api.register('java-client', PASSWORD, '/app/chat/user/register');
-        expect(reg.status).to.equal(200);
-        expect(reg.body).to.deep.equal({ code: 200 });
-        const login = await api.login('java-client', PASSWORD, { path: '/app/chat/user/login' });
-        expect(login.status).to.equal(200);
-        expect(decodeAccessToken2(login.body.accessToken, TEST_AGORA.appCertificate).signatureValid).to.equal(true);
-        expect(emulator.users.has(login.body.chatUserName)).to.equal(true);
-      });
-
       it('treats accounts case-insensitively: a second registration is 409 account_exists', async () => {
         expect((await api.register('Marta', PASSWORD)).status).to.equal(200);
         expectError(await api.register('marta', 'another password'), 409, 'account_exists');

@@ -6,10 +6,13 @@ import { HttpError } from './error-status.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from './input.js';
 import type { HttpLogger } from './logger.js';
 import { djangoRoutes, ok } from './profiles/django/routes.js';
+import { javaRoutes } from './profiles/java/routes.js';
 import { requestIdMiddleware } from './request-id.js';
 
 /** The use cases the HTTP API calls (a whole {@link Core} fits). */
-export type HttpCore = Pick<Core, 'registerUser' | 'loginUser' | 'verifyChatToken' | 'issueRtcToken' | 'renewToken' | 'findActiveUser'>;
+export type HttpCore = Pick<
+  Core, 'registerUser' | 'loginUser' | 'verifyChatToken' | 'issueRtcToken' | 'renewToken' | 'findActiveUser' | 'listChannelMembers'
+>;
 
 export type TokenAuth = 'bearer' | 'legacy';
 
@@ -41,8 +44,8 @@ export interface ProfileSettings {
 }
 
 /**
- * The chat-app-server HTTP API as a @koa/router router, to mount in any Koa app: the Django sample's
- * profile (`profiles/django`) and the health endpoints. Each route renders its own errors in its
+ * The chat-app-server HTTP API as a @koa/router router, to mount in any Koa app: the Django sample
+ * server's profile (`profiles/django`), the Java demo server's (`profiles/java`) and the health endpoints. Each route renders its own errors in its
  * profile's shape, so it behaves the same inside an app that has a different error policy.
  * @example
  * const router = createRouter(core, { logger });
@@ -58,6 +61,7 @@ export function createRouter(core: HttpCore, options: RouterOptions = {}): Route
   };
   const router = new Router();
   djangoRoutes(router, core, settings);
+  javaRoutes(router, core, settings);
   healthRoutes(router, options);
   return router;
 }

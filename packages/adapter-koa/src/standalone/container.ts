@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import {
-  ChatProvisioner, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy, LoginThrottle, Logger,
+  ChannelMemberStore, ChatProvisioner, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy, LoginThrottle, Logger,
   PasswordHasher, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
   type Core,
 } from '@chat-app-server/core';
 import { AgoraChatProvisioner, AgoraTokenIssuer } from '@chat-app-server/adapter-agora';
-import { KnexLoginThrottle, KnexUserRepository, type createDatabase } from '@chat-app-server/adapter-knex';
+import { KnexChannelMemberStore, KnexLoginThrottle, KnexUserRepository, type createDatabase } from '@chat-app-server/adapter-knex';
 import { Container } from 'inversify';
 import type Koa from 'koa';
 import type { Logger as PinoLogger } from 'pino';
@@ -69,6 +69,7 @@ export function createContainer(inputs: ContainerInputs): Container {
   container.bind<ChatUsernamePolicy>(ChatUsernamePolicy).toConstantValue(new DefaultChatUsernamePolicy());
 
   container.bind<UserRepository>(UserRepository).toResolvedValue((knex: Knex) => new KnexUserRepository(knex), [TYPES.Knex]);
+  container.bind<ChannelMemberStore>(ChannelMemberStore).toResolvedValue((knex: Knex) => new KnexChannelMemberStore(knex), [TYPES.Knex]);
   container
     .bind<LoginThrottle>(LoginThrottle)
     .toResolvedValue(
@@ -102,12 +103,13 @@ export function createContainer(inputs: ContainerInputs): Container {
       (
         users: UserRepository, chatProvisioner: ChatProvisioner, tokens: TokenIssuer, passwordHasher: PasswordHasher,
         clock: Clock, loginThrottle: LoginThrottle, chatUsernamePolicy: ChatUsernamePolicy, logger: Logger, cfg: ServerConfig,
+        channelMembers: ChannelMemberStore,
       ) =>
         createCore({
-          users, chatProvisioner, tokens, passwordHasher, clock, loginThrottle, chatUsernamePolicy, logger,
+          users, chatProvisioner, tokens, passwordHasher, clock, loginThrottle, chatUsernamePolicy, logger, channelMembers,
           passwordMinLength: cfg.passwordMinLength,
         }),
-      [UserRepository, ChatProvisioner, TokenIssuer, PasswordHasher, Clock, LoginThrottle, ChatUsernamePolicy, Logger, TYPES.Config],
+      [UserRepository, ChatProvisioner, TokenIssuer, PasswordHasher, Clock, LoginThrottle, ChatUsernamePolicy, Logger, TYPES.Config, ChannelMemberStore],
     );
   container
     .bind<Koa>(TYPES.App)

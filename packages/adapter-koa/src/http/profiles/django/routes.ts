@@ -41,7 +41,7 @@ export function djangoRoutes(router: Router, core: HttpCore, settings: ProfileSe
 
   const token: Middleware = async (ctx) => {
     const query = parseQuery(ctx.querystring, TOKEN_QUERY);
-    const principal = await tokenCaller(ctx, core, settings.tokenAuth, query.userAccount);
+    const { principal } = await tokenCaller(ctx, core, settings.tokenAuth, query.userAccount);
     const issued = await core.issueRtcToken.execute({
       principal,
       channelName: query.channelName ?? '',
@@ -61,9 +61,7 @@ export function djangoRoutes(router: Router, core: HttpCore, settings: ProfileSe
   };
 
   router.post('/app/user/register', ...guard, register);
-  router.post('/app/chat/user/register', ...guard, register);
   router.post('/app/user/login', ...guard, login);
-  router.post('/app/chat/user/login', ...guard, login);
   router.get('/token', ...guard, token);
   router.post('/app/user/token/renew', ...guard, renew);
 }
