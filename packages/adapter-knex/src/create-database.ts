@@ -40,14 +40,24 @@ type SqliteConnection = { run(sql: string, callback: (err: Error | null) => void
  *   migrate command, another instance) wait for each other up to the busy timeout.
  * - `postgres://…` / `postgresql://…`: driver pg.
  *
- * @throws Error naming the accepted forms for any other URL
+ * @throws TypeError naming the problem (missing, malformed, unsupported) and the accepted forms
  * @example
  * const knex = createDatabase(process.env.DATABASE_URL ?? 'sqlite:./data/chat-app-server.sqlite');
  * await migrateLatest(knex);
  * const users = new KnexUserRepository(knex);
  */
 export function createDatabase(url: string, options: CreateDatabaseOptions = {}): Knex {
+  // Embedders often pass process.env.DATABASE_URL straight through: name the problem, not a bare TypeError.
+  if (typeof url !== 'string' || url.trim() === '') {
+    throw new TypeError(`The database URL is missing (is DATABASE_URL set?); use one of: ${ACCEPTED_DATABASE_URLS}.`);
+  }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    if (!URL.canParse(url)) {
+      throw new TypeError(
+        `The PostgreSQL URL "${redact(url)}" is malformed; expected postgres://user:password@host:5432/database ` +
+          '(percent-encode special characters in the password).',
+      );
+    }
     return knexFactory({
       client: 'pg',
       connection: url,
@@ -57,7 +67,7 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
   }
   if (url.startsWith('sqlite:')) {
     const target = url.slice('sqlite:'.length);
-    if (target === '') throw new Error(`The SQLite database URL has no path; use one of: ${ACCEPTED_DATABASE_URLS}.`);
+    if (target === '') throw new TypeError(`The SQLite database URL has no path; use one of: ${ACCEPTED_DATABASE_URLS}.`);
     const filename = target === ':memory:' ? ':memory:' : resolve(target);
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
@@ -77,7 +87,7 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
       },
     });
   }
-  throw new Error(`Unsupported DATABASE_URL "${redact(url)}"; use one of: ${ACCEPTED_DATABASE_URLS}.`);
+  throw new TypeError(`Unsupported database URL "${redact(url)}"; use one of: ${ACCEPTED_DATABASE_URLS}.`);
 }
 
 function runAll(conn: SqliteConnection, statements: readonly string[], done: (err: Error | null) => void): void {

@@ -30,6 +30,19 @@ describe('createDatabase', function () {
     });
   }
 
+  it('names a missing URL (an unset DATABASE_URL passed through) instead of failing with a bare TypeError', function () {
+    for (const missing of [undefined, null, '  ']) {
+      expect(() => createDatabase(missing as unknown as string)).to.throw(TypeError, /database URL is missing \(is DATABASE_URL set\?\).*sqlite:<path>/);
+    }
+  });
+
+  it('names a malformed PostgreSQL URL without echoing its password', function () {
+    for (const url of ['postgres://app:s3cret@db:99999/app', 'postgresql://app:s3cret@[::1/app']) {
+      expect(() => createDatabase(url)).to.throw(TypeError, /PostgreSQL URL .* is malformed; expected postgres:\/\/user:password@host:5432\/database/)
+        .that.does.not.match(/s3cret/);
+    }
+  });
+
   it('keeps a password out of the rejection message', function () {
     expect(() => createDatabase('mysql://root:s3cret@db/app')).to.throw(Error).that.does.not.match(/s3cret/);
   });

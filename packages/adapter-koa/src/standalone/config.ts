@@ -1,16 +1,7 @@
+import { readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
 import { config as loadDotenv } from 'dotenv';
 
-/** Agora settings: real credentials, or the built-in emulator (development only). */
-export type AgoraConfig =
-  | {
-      readonly mode: 'agora';
-      readonly appId: string;
-      readonly appCertificate: string;
-      readonly appKey: string;
-      /** Origin of the Chat REST API, e.g. `https://a61.chat.agora.io`. */
-      readonly restApiUrl: string;
-    }
-  | { readonly mode: 'emulator' };
+export type { AgoraConfig };
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -48,15 +39,6 @@ export class ConfigError extends Error {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/chat-app-server.sqlite';
-const AGORA_VARIABLES = [
-  'AGORA_APP_ID',
-  'AGORA_APP_CERT',
-  'AGORA_APP_KEY',
-  'AGORA_REST_API_URL',
-  'AGORA_REST_API_DOMAIN',
-] as const;
-const HEX32 = /^[0-9a-fA-F]{32}$/;
-const APP_KEY = /^[A-Za-z0-9_-]{1,64}#[A-Za-z0-9_-]{1,64}$/;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -89,9 +71,10 @@ export function loadConfig(env: Env): ServerConfig {
   const port = integer(env, 'PORT', 8000, 0, 65_535, problems);
   const host = text(env.HOST) ?? '127.0.0.1';
   const databaseUrl = databaseUrlOf(env, problems);
-  const agora = agoraOf(env, nodeEnv, problems, warnings);
-  const tokenExpireSeconds = integer(env, 'AGORA_TOKEN_EXPIRE_SECONDS', 86_400, 1, 86_400, problems);
-  const chatTokenSubject = oneOf(env, 'AGORA_CHAT_TOKEN_SUBJECT', ['username', 'uuid'] as const, 'username', problems);
+  // The AGORA_* rules are adapter-agora's, shared with embedders (createAgoraAdapters).
+  const { agora, tokenExpireSeconds, chatTokenSubject, ...agoraReading } = readAgoraSettings(env, nodeEnv);
+  problems.push(...agoraReading.problems);
+  warnings.push(...agoraReading.warnings);
   const tokenAuth = oneOf(env, 'TOKEN_AUTH', ['bearer', 'legacy'] as const, 'bearer', problems);
   if (tokenAuth === 'legacy') {
     warnings.push(
@@ -113,68 +96,6 @@ export function loadConfig(env: Env): ServerConfig {
     port, host, databaseUrl, agora, tokenExpireSeconds, chatTokenSubject, tokenAuth, corsOrigins, logLevel,
     passwordMinLength, loginMaxFailures, loginFailureWindowSeconds, trustProxy, shutdownTimeoutSeconds, nodeEnv, warnings,
   };
-}
-
-function agoraOf(env: Env, nodeEnv: string, problems: string[], warnings: string[]): AgoraConfig {
-  const set = AGORA_VARIABLES.filter((name) => text(env[name]) !== undefined);
-  if (set.length === 0) {
-    if (nodeEnv === 'production') {
-      problems.push(
-        'AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL are required when NODE_ENV=production ' +
-          '(the built-in Agora Chat emulator is for development only).',
-      );
-    }
-    return { mode: 'emulator' };
-  }
-  const appId = text(env.AGORA_APP_ID);
-  const appCertificate = text(env.AGORA_APP_CERT);
-  const appKey = text(env.AGORA_APP_KEY);
-  if (appId === undefined) problems.push('AGORA_APP_ID is required (32 hex characters from the Agora console).');
-  else if (!HEX32.test(appId)) problems.push('AGORA_APP_ID must be 32 hex characters.');
-  // The certificate is a secret: never echo its value.
-  if (appCertificate === undefined) problems.push('AGORA_APP_CERT is required (32 hex characters from the Agora console).');
-  else if (!HEX32.test(appCertificate)) problems.push('AGORA_APP_CERT must be 32 hex characters.');
-  if (appKey === undefined) problems.push('AGORA_APP_KEY is required (org_name#app_name).');
-  else if (!APP_KEY.test(appKey)) problems.push(`AGORA_APP_KEY must look like org_name#app_name, got "${appKey}".`);
-  const restApiUrl = restApiUrlOf(env, nodeEnv, problems, warnings);
-  return { mode: 'agora', appId: appId ?? '', appCertificate: appCertificate ?? '', appKey: appKey ?? '', restApiUrl: restApiUrl ?? '' };
-}
-
-function restApiUrlOf(env: Env, nodeEnv: string, problems: string[], warnings: string[]): string | undefined {
-  const url = text(env.AGORA_REST_API_URL);
-  const domain = text(env.AGORA_REST_API_DOMAIN);
-  if (url !== undefined && domain !== undefined) {
-    problems.push('Set only one of AGORA_REST_API_URL and AGORA_REST_API_DOMAIN.');
-    return undefined;
-  }
-  if (url === undefined && domain === undefined) {
-    problems.push('AGORA_REST_API_URL is required (e.g. https://a61.chat.agora.io), or AGORA_REST_API_DOMAIN (bare host).');
-    return undefined;
-  }
-  const name = url !== undefined ? 'AGORA_REST_API_URL' : 'AGORA_REST_API_DOMAIN';
-  if (domain !== undefined && (domain.includes('/') || domain.includes('@'))) {
-    problems.push('AGORA_REST_API_DOMAIN must be a bare host such as a61.chat.agora.io (no scheme or path); or use AGORA_REST_API_URL.');
-    return undefined;
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(url ?? `https://${domain}`);
-  } catch {
-    problems.push(`${name} is not a valid URL.`);
-    return undefined;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    problems.push(`${name} must use https:// (or http:// for an emulator or local proxy).`);
-    return undefined;
-  }
-  if (parsed.username || parsed.password || parsed.search || parsed.hash || (parsed.pathname !== '/' && parsed.pathname !== '')) {
-    problems.push(`${name} must be an origin such as https://a61.chat.agora.io (no path, query or credentials).`);
-    return undefined;
-  }
-  if (parsed.protocol === 'http:' && nodeEnv !== 'development' && nodeEnv !== 'test') {
-    warnings.push(`${name} uses http://: Agora app tokens and chat passwords travel unencrypted. Use https:// outside development.`);
-  }
-  return parsed.origin;
 }
 
 function databaseUrlOf(env: Env, problems: string[]): string {

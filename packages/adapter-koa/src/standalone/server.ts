@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock, PasswordHasher } from '@chat-app-server/core';
-import { startAgoraEmulator, type AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
+import { startDevelopmentEmulator } from '@chat-app-server/adapter-agora';
+import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
 import { createDatabase, migrateLatest } from '@chat-app-server/adapter-knex';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { ServerConfig } from './config.js';
@@ -9,16 +10,7 @@ import { createContainer, resolveComposition, type AgoraSettings, type Compositi
 
 type Knex = ReturnType<typeof createDatabase>;
 
-/**
- * Development credentials of the built-in emulator. They only work against the emulator: Agora has
- * no project with them.
- */
-export const DEVELOPMENT_AGORA = Object.freeze({
-  appId: 'de7e1000de7e1000de7e1000de7e1000',
-  appCertificate: 'c0ffee00c0ffee00c0ffee00c0ffee00',
-  orgName: 'dev',
-  appName: 'chat-app-server',
-});
+export { DEVELOPMENT_AGORA } from '@chat-app-server/adapter-agora';
 
 /** Replacements for tests and embedders; production passes none. */
 export interface ServerOverrides {
@@ -64,14 +56,10 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
   if (config.agora.mode === 'emulator') {
     // loadConfig refuses this in production; checked again so no other caller can slip through.
     if (config.nodeEnv === 'production') throw new Error('The built-in Agora Chat emulator is refused when NODE_ENV=production.');
-    emulator = await startAgoraEmulator({ ...DEVELOPMENT_AGORA, host: '127.0.0.1', port: 0 });
-    agora = { appId: DEVELOPMENT_AGORA.appId, appCertificate: DEVELOPMENT_AGORA.appCertificate, appKey: emulator.appKey, restApiUrl: emulator.restApiUrl };
-    logger.warn(
-      { emulator: emulator.restApiUrl },
-      '*** DEVELOPMENT MODE: no AGORA_* variables are set, so chat users are created in a built-in, in-memory ' +
-        'Agora Chat emulator with development credentials. Tokens from this server do NOT work with Agora. ' +
-        'Set AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL for real use. ***',
-    );
+    const started = await startDevelopmentEmulator(logger);
+    emulator = started.emulator;
+    const { appId, appCertificate, appKey, restApiUrl } = started.agora;
+    agora = { appId, appCertificate, appKey, restApiUrl };
   } else {
     const { appId, appCertificate, appKey, restApiUrl } = config.agora;
     agora = { appId, appCertificate, appKey, restApiUrl };
