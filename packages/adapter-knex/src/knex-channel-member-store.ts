@@ -27,18 +27,24 @@ export class KnexChannelMemberStore implements ChannelMemberStore {
         channel_name: m.channelName, agora_uid: m.agoraUid, chat_username: m.chatUsername, expires_at: toEpochMs(m.expiresAt),
       });
     }
-    const channels = new Set(members.map((m) => m.channelName));
+    const channels = [...new Set(members.map((m) => m.channelName))];
     await this.knex.transaction(async (trx) => {
       const all = [...rows.values()];
       for (let i = 0; i < all.length; i += ROWS_PER_INSERT) {
         await trx(TABLE).insert(all.slice(i, i + ROWS_PER_INSERT)).onConflict(['channel_name', 'agora_uid']).merge(['chat_username', 'expires_at']);
       }
       await trx(TABLE).where('expires_at', '<=', now).delete();
-      for (const channel of channels) {
-        // Beyond the bound, the rows whose tokens expire first go.
-        const keep = trx(TABLE).select('agora_uid').where('channel_name', channel)
-          .orderBy([{ column: 'expires_at', order: 'desc' }, { column: 'agora_uid', order: 'asc' }]).limit(options.maxPerChannel);
-        await trx(TABLE).where('channel_name', channel).whereNotIn('agora_uid', keep).delete();
+      // Beyond the bound, the rows whose tokens expire first go: one statement per chunk of channels.
+      for (let i = 0; i < channels.length; i += ROWS_PER_INSERT) {
+        const ranked = trx(TABLE)
+          .select('channel_name', 'agora_uid', trx.raw('row_number() over (partition by ?? order by ?? desc, ?? asc) as rank', [
+            'channel_name', 'expires_at', 'agora_uid',
+          ]))
+          .whereIn('channel_name', channels.slice(i, i + ROWS_PER_INSERT))
+          .as('ranked');
+        await trx(TABLE)
+          .whereIn(['channel_name', 'agora_uid'], trx.select('channel_name', 'agora_uid').from(ranked).where('rank', '>', options.maxPerChannel))
+          .delete();
       }
     });
   }

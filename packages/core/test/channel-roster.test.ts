@@ -50,6 +50,21 @@ describe('channel roster (the channel mapper)', function () {
     expect(await r.core.listChannelMembers.execute({ channelName: 'other' })).to.deep.equal([]);
   });
 
+  it('lists members while their batch is being written', async function () {
+    const r = rig();
+    const ann = await registered(r, 'ann');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const record = r.store.record.bind(r.store);
+    r.store.record = async (members, options) => { await gate; await record(members, options); };
+    await r.core.issueRtcToken.execute({ principal: ann, channelName: 'room', role: 'publisher' });
+    const flushing = r.core.close();
+    expect((await r.core.listChannelMembers.execute({ channelName: 'room' })).map((m) => m.chatUsername)).to.deep.equal(['ann']);
+    release();
+    await flushing;
+    expect((await r.core.listChannelMembers.execute({ channelName: 'room' })).map((m) => m.chatUsername)).to.deep.equal(['ann']);
+  });
+
   it('deduplicates repeated tokens for one channel and uid: one write for a hundred tokens', async function () {
     const r = rig();
     const ann = await registered(r, 'ann');

@@ -38,6 +38,8 @@ const MAX_RETRY_DELAY_MS = 5000;
 export class ChannelRoster {
   private readonly options: Required<ChannelRosterOptions>;
   private pending = new Map<string, ChannelMember>();
+  // The batch being written: listed like pending ones until the write is done.
+  private inFlight = new Map<string, ChannelMember>();
   // Insertion-ordered: the first entry is the least recently written one.
   private readonly written = new Map<string, { chatUsername: string; expiresAt: number }>();
   private timer: NodeJS.Timeout | undefined;
@@ -70,12 +72,12 @@ export class ChannelRoster {
     this.schedule(this.options.flushIntervalMs);
   }
 
-  /** The unexpired members of a channel: what the store holds, plus what is still waiting to be written. */
+  /** The unexpired members of a channel: what the store holds, plus what is still waiting to be (or being) written. */
   async members(channelName: string): Promise<ChannelMember[]> {
     const now = this.deps.clock.now();
     const stored = await this.deps.store.list(channelName, new Date(now), this.options.maxPerChannel);
     const byUid = new Map(stored.map((m) => [m.agoraUid, m]));
-    for (const member of this.pending.values()) {
+    for (const member of [...this.inFlight.values(), ...this.pending.values()]) {
       if (member.channelName !== channelName || member.expiresAt.getTime() <= now) continue;
       const known = byUid.get(member.agoraUid);
       if (!known || known.expiresAt.getTime() <= member.expiresAt.getTime()) byUid.set(member.agoraUid, member);
@@ -91,7 +93,9 @@ export class ChannelRoster {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    this.inFlight = batch;
     this.writing = this.write(batch).finally(() => {
+      this.inFlight = new Map();
       this.writing = undefined;
     });
     await this.writing;
