@@ -1,7 +1,7 @@
 // `pnpm bench`: drives the standalone server (SQLite + built-in emulator, or DATABASE_URL) and two
 // bare-Koa references with autocannon, side by side in one run, and prints one table.
-// BENCH_SECONDS (default 10) sets the length of each measured run; BENCH_ONLY=token runs only the
-// references and the /token runs (a short targeted check).
+// BENCH_SECONDS (default 10) sets the length of each measured run. BENCH_ONLY=token runs only the
+// /token comparisons (bare-Koa token route, /token with metrics off and on, /token writing the channel mapper).
 import { fork } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const TOKEN_ONLY = process.env.BENCH_ONLY === 'token';
+const ONLY_TOKEN = process.env.BENCH_ONLY === 'token';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const serverCli = join(here, '..', 'packages', 'adapter-koa', 'bin', 'chat-app-server.cjs');
 const TOKEN_CONNECTIONS = 64;
 const SEED_USERS = 32;
+// Channels of the mapper run: every (channel, user) pair is a new mapper entry once.
 const MAPPER_CHANNELS = 1000;
 const PASSWORD = 'benchmark-password';
 
@@ -29,32 +30,20 @@ process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); rmSync(d
 async function main() {
   console.log(`chat-app-server bench: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${SECONDS}s per run\n`);
 
+  if (ONLY_TOKEN) return tokenOnly();
+  const scrypt = await childResult(join(here, 'scrypt-throughput.mjs'), [String(Math.min(SECONDS, 8)), '2']);
+  console.log(`raw scrypt (N=2^${scrypt.parameters.logN}, r=${scrypt.parameters.r}, p=${scrypt.parameters.p}, 2 at once): ${scrypt.perSecond.toFixed(1)} hashes/s`);
 
   const fixedRef = await startReference('fixed');
   const fixed = await measure('bare Koa: fixed JSON', { url: `${fixedRef.url}/fixed`, connections: TOKEN_CONNECTIONS }, fixedRef.pid);
   fixedRef.stop();
-  const tokenRef = await startReference('token');
-  const tokenBuild = await measure('bare Koa: build a token', { url: `${tokenRef.url}/token?channelName=room`, connections: TOKEN_CONNECTIONS }, tokenRef.pid);
-  tokenRef.stop();
+  const tokenBuild = await measureTokenReference();
+  const tokenWithMetrics = await measureTokenWithMetrics();
 
   const server = await startServer();
   const bearers = await seed(server.url);
   const tokenRun = await measure('GET /token (bearer)', tokenLoad(server.url, bearers), server.pid);
-  // Every token is recorded for the channel mapper; over 1000 channels the recorder writes all run long.
-  const mapperRun = await measure(`GET /token, ${MAPPER_CHANNELS} channels (mapper writes)`, tokenLoad(server.url, bearers, MAPPER_CHANNELS), server.pid);
-  const ratio = (a, b) => (a / b).toFixed(2);
-  const ok = (cond) => (cond ? 'met' : 'NOT met');
-  const mapperTarget = () => console.log(`- /token over ${MAPPER_CHANNELS} channels (every token a new mapper entry, written behind) vs bare-Koa token route: ${ratio(mapperRun.rps, tokenBuild.rps)}; vs one channel: ${ratio(mapperRun.rps, tokenRun.rps)} (>= 0.95: ${ok(mapperRun.rps >= 0.95 * tokenRun.rps)}), errors ${mapperRun.errors}`);
-  if (TOKEN_ONLY) {
-    server.stop();
-    printTable();
-    console.log('\nTargets');
-    console.log(`- /token vs bare-Koa token route: ${ratio(tokenRun.rps, tokenBuild.rps)} (>= 0.60: ${ok(tokenRun.rps >= 0.6 * tokenBuild.rps)})`);
-    mapperTarget();
-    return;
-  }
-  const scrypt = await childResult(join(here, 'scrypt-throughput.mjs'), [String(Math.min(SECONDS, 8)), '2']);
-  console.log(`raw scrypt (N=2^${scrypt.parameters.logN}, r=${scrypt.parameters.r}, p=${scrypt.parameters.p}, 2 at once): ${scrypt.perSecond.toFixed(1)} hashes/s`);
+  const mapperRun = await measureMapperWrites(server, bearers);
   const loginRun = await measure('POST /app/user/login', loginLoad(server.url, 4), server.pid);
   const registerRun = await measure('POST /app/user/register', registerLoad(server.url, 4), server.pid);
 
@@ -66,12 +55,15 @@ async function main() {
   server.stop();
 
   printTable();
+  const ratio = (a, b) => (a / b).toFixed(2);
+  const ok = (cond) => (cond ? 'met' : 'NOT met');
   console.log('\nTargets');
   console.log(`- /token vs bare-Koa token route: ${ratio(tokenRun.rps, tokenBuild.rps)} (>= 0.60: ${ok(tokenRun.rps >= 0.6 * tokenBuild.rps)})`);
   console.log(`- /token vs the Django sample's ${DJANGO_SAMPLE.token} req/s: ${ratio(tokenRun.rps, DJANGO_SAMPLE.token)}x (>= 3x: ${ok(tokenRun.rps >= 3 * DJANGO_SAMPLE.token)})`);
   console.log(`- /token p99 ${tokenRun.p99} ms (< 25 ms: ${ok(tokenRun.p99 < 25)}), errors ${tokenRun.errors} (0: ${ok(tokenRun.errors === 0)})`);
   console.log(`- /token vs bare-Koa fixed JSON: ${ratio(tokenRun.rps, fixed.rps)}`);
-  mapperTarget();
+  printMetricsCost(tokenRun, tokenWithMetrics, tokenBuild);
+  printMapperCost(tokenRun, mapperRun, tokenBuild);
   console.log(`- login vs raw scrypt: ${ratio(loginRun.ok2xx, scrypt.perSecond)} (>= 0.90: ${ok(loginRun.ok2xx >= 0.9 * scrypt.perSecond)})`);
   console.log(`- register vs raw scrypt: ${ratio(registerRun.ok2xx, scrypt.perSecond)} (>= 0.90: ${ok(registerRun.ok2xx >= 0.9 * scrypt.perSecond)})`);
   console.log(`- /token under login saturation: ${ratio(tokenUnderLoad.rps, tokenRun.rps)} of unloaded (>= 0.50: ${ok(tokenUnderLoad.rps >= 0.5 * tokenRun.rps)}), p99 ${tokenUnderLoad.p99} ms (< 50 ms: ${ok(tokenUnderLoad.p99 < 50)})`);
@@ -79,9 +71,67 @@ async function main() {
   console.log(`- peak RSS under /token load: ${tokenRun.peakRssMb} MB (< 150 MB: ${ok(tokenRun.peakRssMb < 150)})`);
 }
 
-function tokenLoad(url, bearers, channels) {
-  const load = { url: `${url}/token?channelName=bench-room&publisherRole=true`, connections: TOKEN_CONNECTIONS, bearers };
-  return channels ? { ...load, channels, path: '/token?channelName={channel}&publisherRole=true' } : load;
+async function tokenOnly() {
+  const tokenBuild = await measureTokenReference();
+  const withMetrics = await measureTokenWithMetrics();
+  const server = await startServer();
+  const bearers = await seed(server.url);
+  const tokenRun = await measure('GET /token (bearer)', tokenLoad(server.url, bearers), server.pid);
+  const mapperRun = await measureMapperWrites(server, bearers);
+  server.stop();
+  printTable();
+  console.log('\nTargets');
+  console.log(`- /token vs bare-Koa token route: ${(tokenRun.rps / tokenBuild.rps).toFixed(2)}`);
+  printMetricsCost(tokenRun, withMetrics, tokenBuild);
+  printMapperCost(tokenRun, mapperRun, tokenBuild);
+}
+
+// Every RTC token is recorded for the channel mapper. On one channel the recording is deduplicated
+// away; spread over MAPPER_CHANNELS channels, every request is a new entry written behind.
+function measureMapperWrites(server, bearers) {
+  const load = { ...tokenLoad(server.url, bearers), channels: MAPPER_CHANNELS, path: '/token?channelName={channel}&publisherRole=true' };
+  return measure(`GET /token, ${MAPPER_CHANNELS} channels (mapper writes)`, load, server.pid);
+}
+
+function printMapperCost(oneChannel, manyChannels, reference) {
+  const ratioOne = oneChannel.rps / reference.rps;
+  const ratioMany = manyChannels.rps / reference.rps;
+  const met = ratioMany >= 0.95 * ratioOne ? 'met' : 'NOT met';
+  console.log(`- /token writing a new mapper entry per request: ratio ${ratioMany.toFixed(2)} vs ${ratioOne.toFixed(2)} on one channel, ${(100 * (ratioMany / ratioOne - 1)).toFixed(1)}% (within 5%: ${met}), errors ${manyChannels.errors}`);
+}
+
+async function measureTokenReference() {
+  const tokenRef = await startReference('token');
+  const run = await measure('bare Koa: build a token', { url: `${tokenRef.url}/token?channelName=room`, connections: TOKEN_CONNECTIONS }, tokenRef.pid);
+  tokenRef.stop();
+  return run;
+}
+
+// The same /token load on a server with METRICS_PORT set, scraped every second as Prometheus would.
+async function measureTokenWithMetrics() {
+  const metricsPort = await freePort();
+  const server = await startServer({ METRICS_PORT: String(metricsPort) });
+  const bearers = await seed(server.url);
+  let scrapes = 0;
+  const scraper = setInterval(() => {
+    fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()).then(() => { scrapes++; }, () => undefined);
+  }, 1000);
+  const run = await measure('GET /token (bearer, metrics on)', tokenLoad(server.url, bearers), server.pid);
+  clearInterval(scraper);
+  server.stop();
+  if (scrapes === 0) throw new Error('the metrics listener never answered');
+  return run;
+}
+
+function printMetricsCost(off, on, reference) {
+  const ratioOff = off.rps / reference.rps;
+  const ratioOn = on.rps / reference.rps;
+  const met = ratioOn >= 0.95 * ratioOff ? 'met' : 'NOT met';
+  console.log(`- /token with metrics on: ratio ${ratioOn.toFixed(2)} vs ${ratioOff.toFixed(2)} off, ${(100 * (ratioOn / ratioOff - 1)).toFixed(1)}% (within 5%: ${met})`);
+}
+
+function tokenLoad(url, bearers) {
+  return { url: `${url}/token?channelName=bench-room&publisherRole=true`, connections: TOKEN_CONNECTIONS, bearers };
 }
 
 function loginLoad(url, connections) {
@@ -175,10 +225,12 @@ async function startReference(mode) {
   return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => { child.kill(); children.delete(child); } };
 }
 
-async function startServer() {
+async function startServer(extraEnv = {}) {
   const port = await freePort();
+  const { METRICS_PORT: _, ...inherited } = process.env;
   const env = {
-    ...process.env,
+    ...inherited,
+    ...extraEnv,
     PORT: String(port),
     HOST: '127.0.0.1',
     DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:${join(dataDir, 'bench.sqlite')}`,

@@ -1,5 +1,6 @@
 import { got as defaultGot, type Got } from 'got';
 import {
+  ChatServiceMisconfiguredError,
   ChatServiceUnavailableError,
   ChatUserExistsError,
   InvalidChatUsernameError,
@@ -9,6 +10,7 @@ import {
   type ChatUserBatchResult,
   type Clock,
   type Logger,
+  type Observer,
 } from '@chat-app-server/core';
 import { AgoraResponseError } from './agora-errors.js';
 import { AgoraRestClient, type AgoraAnswer, type AgoraBody } from './agora-rest-client.js';
@@ -40,6 +42,8 @@ export interface AgoraChatProvisionerOptions {
   readonly appTokenLifetimeSeconds?: number;
   /** Receives a warning per retried try (never secrets). */
   readonly logger?: Logger;
+  /** Receives a `chat_service_call` event per call (operation, outcome, retries, duration). */
+  readonly observer?: Observer;
   /** Time source for app token renewal. Default: the system clock. */
   readonly clock?: Clock;
 }
@@ -82,6 +86,7 @@ export class AgoraChatProvisioner implements ChatProvisioner {
       retries,
       retryBaseDelayMs: options.retryBaseDelayMs ?? 100,
       logger: options.logger,
+      observer: options.observer,
     });
   }
 
@@ -90,8 +95,28 @@ export class AgoraChatProvisioner implements ChatProvisioner {
     return this.tokens.builds;
   }
 
+  /**
+   * One authenticated, read-only call (list at most one user) that proves the App ID, App
+   * Certificate, App Key and REST API URL work together. For start-up and periodic checks.
+   * @throws ChatServiceMisconfiguredError when Agora refuses our credentials (the message names the likely setting)
+   * @throws ChatServiceUnavailableError when Agora cannot be reached or fails
+   */
+  async checkCredentials(): Promise<void> {
+    const answer = await this.client.call('check_credentials', 'GET', '/users?limit=1');
+    if (!answer.error) return;
+    if (answer.status === 403) {
+      throw new ChatServiceMisconfiguredError(
+        'Agora Chat refused the app token (HTTP 403): check that the App Key belongs to the project of the App ID and that Chat is enabled for it.',
+        { cause: answer.error },
+      );
+    }
+    throw new ChatServiceUnavailableError(`Agora Chat answered the credentials check with HTTP ${answer.status}; try again later.`, {
+      cause: answer.error,
+    });
+  }
+
   async createUser(username: string, password: string): Promise<ChatUser> {
-    const answer = await this.client.call('POST', '/users', { username, password });
+    const answer = await this.client.call('create_user', 'POST', '/users', { username, password });
     if (answer.error) {
       if (answer.error.agoraError === 'duplicate_unique_property_exists') {
         throw new ChatUserExistsError(username, { afterUnknownOutcome: answer.afterUnknownOutcome, cause: answer.error });
@@ -104,7 +129,7 @@ export class AgoraChatProvisioner implements ChatProvisioner {
   }
 
   async getUser(username: string): Promise<ChatUser | undefined> {
-    const answer = await this.client.call('GET', `/users/${encodeURIComponent(username)}`);
+    const answer = await this.client.call('get_user', 'GET', `/users/${encodeURIComponent(username)}`);
     if (answer.error) {
       if (answer.status === 404) return undefined;
       throw this.rejected(username, answer.error);
@@ -115,7 +140,7 @@ export class AgoraChatProvisioner implements ChatProvisioner {
   }
 
   async deleteUser(username: string): Promise<boolean> {
-    const answer = await this.client.call('DELETE', `/users/${encodeURIComponent(username)}`);
+    const answer = await this.client.call('delete_user', 'DELETE', `/users/${encodeURIComponent(username)}`);
     if (answer.error) {
       // A 404 after an unknown outcome means our earlier try deleted it: still "there was one".
       if (answer.status === 404) return answer.afterUnknownOutcome;
@@ -131,7 +156,7 @@ export class AgoraChatProvisioner implements ChatProvisioner {
       throw new RangeError(`Agora Chat registers at most ${MAX_BATCH_SIZE} users per batch, got ${users.length}.`);
     }
     if (users.length === 0) return { created: [], failed: [] };
-    const answer = await this.client.call('POST', '/users', users.map(({ username, password }) => ({ username, password })));
+    const answer = await this.client.call('create_users', 'POST', '/users', users.map(({ username, password }) => ({ username, password })));
     if (answer.error) {
       // Older Agora/Easemob apps fail the whole batch when one name is taken or illegal: register
       // one by one so the caller still gets per-user results.

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Got } from 'got';
-import { ChatServiceMisconfiguredError, ChatServiceUnavailableError, type Logger } from '@chat-app-server/core';
+import {
+  ChatServiceMisconfiguredError, ChatServiceUnavailableError, hasCode, notify, type ChatServiceCallOutcome, type Logger, type Observer,
+} from '@chat-app-server/core';
 import { AgoraNetworkError, AgoraResponseError, redact } from './agora-errors.js';
 import type { AppTokenCache } from './app-token-cache.js';
 
@@ -26,6 +28,7 @@ export interface AgoraRestClientOptions {
   readonly retries: number;
   readonly retryBaseDelayMs: number;
   readonly logger: Logger | undefined;
+  readonly observer: Observer | undefined;
 }
 
 const MAX_BACKOFF_MS = 2000;
@@ -43,7 +46,23 @@ type TryOutcome =
 export class AgoraRestClient {
   constructor(private readonly o: AgoraRestClientOptions) {}
 
-  async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<AgoraAnswer> {
+  /** Sends one call; `operation` names it in observed events (`create_user`, ...). */
+  async call(operation: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<AgoraAnswer> {
+    const started = performance.now();
+    const retries = { count: 0 };
+    const observe = (outcome: ChatServiceCallOutcome) =>
+      notify(this.o.observer, { kind: 'chat_service_call', operation, outcome, retries: retries.count, durationMs: performance.now() - started });
+    try {
+      const answer = await this.send(method, path, body, retries);
+      observe(answer.error ? 'refused' : 'success');
+      return answer;
+    } catch (err) {
+      observe(hasCode(err, 'chat_service_misconfigured') ? 'misconfigured' : 'unavailable');
+      throw err;
+    }
+  }
+
+  private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, retries: { count: number }): Promise<AgoraAnswer> {
     const deadline = Date.now() + this.o.deadlineMs;
     let afterUnknownOutcome = false;
     let rebuiltToken = false;
@@ -70,6 +89,7 @@ export class AgoraRestClient {
           if (!rebuiltToken) {
             rebuiltToken = true;
             this.o.tokens.invalidate(token);
+            retries.count += 1;
             continue;
           }
           throw new ChatServiceMisconfiguredError(
@@ -100,6 +120,7 @@ export class AgoraRestClient {
       );
       retriesLeft -= 1;
       attempt += 1;
+      retries.count += 1;
       await sleep(wait);
     }
   }

@@ -3,7 +3,7 @@
  * @koa/cors: mount {@link createRouter} in an existing app, or serve {@link createApp}.
  * The standalone server (database, Agora, configuration) is in `./standalone`.
  */
-export { createApp, type AppOptions } from './http/app.js';
+export { createApp, type AppOptions, type ObservedRequest } from './http/app.js';
 export { createRouter, type HttpCore, type RouterOptions, type ProfileSettings, type TokenAuth } from './http/routes.js';
 export { errorMiddleware, renderError } from './http/error-middleware.js';
 export { errorResponse, type ErrorTable, type ErrorResponse, type ErrorContext } from './http/error-response.js';

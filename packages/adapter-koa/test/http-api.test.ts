@@ -397,7 +397,9 @@ for (const dialect of DIALECTS) {
         try {
           const c = client(own.url);
           expect((await c.request('GET', '/healthz')).body).to.deep.equal({ code: 200, status: 'ok' });
-          expect((await c.request('GET', '/readyz')).body).to.deep.equal({ code: 200, status: 'ready' });
+          expect((await c.request('GET', '/readyz')).body).to.deep.equal({
+            code: 200, status: 'ready', checks: { database: 'ok', chatService: 'ok' },
+          });
           await own.knex.destroy();
           const notReady = await c.request('GET', '/readyz');
           expectError(notReady, 503, 'not_ready');

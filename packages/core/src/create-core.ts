@@ -8,6 +8,7 @@ import type { ChatUsernamePolicy } from './ports/chat-username-policy.js';
 import type { Clock } from './ports/clock.js';
 import type { LoginThrottle } from './ports/login-throttle.js';
 import type { Logger } from './ports/logger.js';
+import type { ObservedEvent, Observer } from './ports/observer.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
 import type { TokenIssuer } from './ports/token-issuer.js';
 import type { UserRepository } from './ports/user-repository.js';
@@ -38,6 +39,11 @@ export interface CoreDeps {
   /** @default {@link DefaultChatUsernamePolicy} */
   chatUsernamePolicy?: ChatUsernamePolicy;
   logger?: Logger;
+  /**
+   * Receives the events operators count (logins, registrations, cache hits; see {@link ObservedEvent}).
+   * Also given to the default password hasher; pass it to your own adapters too.
+   */
+  observer?: Observer;
   /** @default 8 */
   passwordMinLength?: number;
   /** How long one registration attempt owns its pending row. @default 60 */
@@ -79,7 +85,8 @@ export interface Core {
  */
 export function createCore(deps: CoreDeps): Core {
   const clock = deps.clock ?? new SystemClock();
-  const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher();
+  const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher(deps.observer ? { observer: deps.observer } : {});
+  const observed = deps.observer ? { observer: deps.observer } : {};
   const { users, tokens } = deps;
   const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
   const saga = new ChatAccountSaga({
@@ -89,6 +96,7 @@ export function createCore(deps: CoreDeps): Core {
     clock,
     leaseSeconds,
     ...(deps.logger ? { logger: deps.logger } : {}),
+    ...observed,
     ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
   });
   const issueChatToken = new IssueChatToken({ tokens });
@@ -98,7 +106,7 @@ export function createCore(deps: CoreDeps): Core {
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.channelRoster ? { options: deps.channelRoster } : {}),
   });
-  const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}) });
+  const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}), ...observed });
   return {
     provisionChatUser: new ProvisionChatUser({ users, saga, clock, leaseSeconds }),
     issueChatToken,
@@ -109,6 +117,7 @@ export function createCore(deps: CoreDeps): Core {
       users, passwordHasher, clock, saga, issueChatToken,
       loginThrottle: deps.loginThrottle ?? new InMemoryLoginThrottle(),
       ...(deps.logger ? { logger: deps.logger } : {}),
+      ...observed,
     }),
     renewToken: new RenewToken({ verifyChatToken, issueChatToken }),
     findActiveUser: new FindActiveUser({ users }),

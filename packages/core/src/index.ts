@@ -13,6 +13,7 @@ export * from './ports/login-throttle.js';
 export * from './ports/chat-username-policy.js';
 export * from './ports/logger.js';
 export * from './ports/channel-member-store.js';
+export * from './ports/observer.js';
 export * from './adapters/scrypt-password-hasher.js';
 export * from './adapters/default-chat-username-policy.js';
 export * from './adapters/system-clock.js';

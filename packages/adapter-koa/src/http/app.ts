@@ -22,6 +22,17 @@ export interface AppOptions extends RouterOptions {
    * @default false
    */
   readonly proxy?: boolean;
+  /** Called once per answered request, e.g. to feed metrics (see {@link ObservedRequest}). */
+  readonly observeRequest?: (request: ObservedRequest) => void;
+}
+
+/** One answered request, as {@link AppOptions.observeRequest} sees it. */
+export interface ObservedRequest {
+  readonly method: string;
+  /** The route's path pattern (`/app/user/login`), or `unmatched` for paths no route serves: a bounded set. */
+  readonly route: string;
+  readonly status: number;
+  readonly durationMs: number;
 }
 
 /**
@@ -35,7 +46,7 @@ export function createApp(core: HttpCore, options: AppOptions = {}): Koa {
   const app = new Koa({ proxy: options.proxy ?? false });
   const { logger } = options;
   app.use(requestIdMiddleware);
-  if (logger) app.use(accessLog(logger));
+  if (logger || options.observeRequest) app.use(accessLog(logger, options.observeRequest));
   app.use(errorMiddleware(logger, errorTableOf));
   app.use(notFoundAsJson);
   const origins = options.corsOrigins ?? [];
@@ -76,23 +87,19 @@ function corsFor(origins: readonly string[]): Middleware {
   });
 }
 
-function accessLog(logger: NonNullable<AppOptions['logger']>): Middleware {
+function accessLog(logger: AppOptions['logger'], observe: AppOptions['observeRequest']): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     try {
       await next();
     } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // The path only: no query (account names), no headers (Authorization), no body (passwords).
-      logger.info(
-        {
-          requestId: requestIdOf(ctx),
-          method: ctx.method,
-          path: ctx.path,
-          status: ctx.status,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
-        },
-        'request',
-      );
+      logger?.info({ requestId: requestIdOf(ctx), method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
+      if (observe) {
+        const matched: unknown = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+        observe({ method: ctx.method, route: typeof matched === 'string' ? matched : 'unmatched', status: ctx.status, durationMs: ms });
+      }
     }
   };
 }

@@ -1,4 +1,4 @@
-import type { Core } from '@chat-app-server/core';
+import { hasCode, type Core } from '@chat-app-server/core';
 import { Router } from '@koa/router';
 import type { Middleware } from 'koa';
 import { errorMiddleware } from './error-middleware.js';
@@ -26,7 +26,11 @@ export interface RouterOptions {
    * @default 'bearer'
    */
   readonly tokenAuth?: TokenAuth;
-  /** Readiness check for `GET /readyz` (e.g. a database ping): rejects or returns `false` when not ready. */
+  /**
+   * Readiness check for `GET /readyz` (e.g. a database ping): rejects or returns `false` when not ready.
+   * A `chat_service_misconfigured` rejection answers 503 with that code. A plain object of strings
+   * (e.g. `{ database: 'ok', chatService: 'unreachable' }`) is shown as `checks` in a ready answer.
+   */
   readonly readiness?: () => Promise<unknown>;
   /** @default 2000 */
   readonly readinessTimeoutMs?: number;
@@ -75,20 +79,34 @@ function healthRoutes(router: Router, options: RouterOptions): void {
   };
 
   const readyz: Middleware = async (ctx) => {
+    let checks: unknown;
     if (options.readiness) {
       let ready: boolean;
       try {
-        ready = (await withTimeout(options.readiness(), readinessTimeoutMs)) !== false;
-      } catch {
+        checks = await withTimeout(options.readiness(), readinessTimeoutMs);
+        ready = checks !== false;
+      } catch (err) {
+        if (hasCode(err, 'chat_service_misconfigured')) {
+          // Not a transient outage: keep this instance out of rotation until an operator fixes AGORA_*.
+          ctx.status = 503;
+          ctx.set('Retry-After', '30');
+          ctx.set('Cache-Control', 'no-store');
+          ctx.body = { code: 503, error: err.code, message: err.message };
+          return;
+        }
         ready = false;
       }
       if (!ready) throw new HttpError('not_ready', 'The server is not ready (database unavailable).', { 'Retry-After': '5' });
     }
-    ok(ctx, { status: 'ready' });
+    ok(ctx, isStringRecord(checks) ? { status: 'ready', checks } : { status: 'ready' });
   };
 
   router.get('/healthz', ...guard, healthz);
   router.get('/readyz', ...guard, readyz);
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

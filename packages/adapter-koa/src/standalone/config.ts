@@ -23,6 +23,12 @@ export interface ServerConfig {
   readonly trustProxy: boolean;
   /** SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may take to finish on SIGTERM. */
   readonly shutdownTimeoutSeconds: number;
+  /** METRICS_PORT: the Prometheus listener's port; `undefined` (unset) serves no metrics. */
+  readonly metricsPort: number | undefined;
+  /** METRICS_HOST: the address the metrics listener binds to (loopback by default: never public by accident). */
+  readonly metricsHost: string;
+  /** AGORA_CHECK_INTERVAL_SECONDS: time between Agora credentials checks after the start-up one; 0 checks only at start. */
+  readonly agoraCheckIntervalSeconds: number;
   readonly nodeEnv: string;
   /** Things worth a warning at start-up (http:// Agora URL, legacy token auth, ...). */
   readonly warnings: readonly string[];
@@ -90,11 +96,16 @@ export function loadConfig(env: Env): ServerConfig {
   const loginFailureWindowSeconds = integer(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 7 * 86_400, problems);
   const trustProxy = boolean(env, 'TRUST_PROXY', false, problems);
   const shutdownTimeoutSeconds = integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600, problems);
+  const metricsPort = text(env.METRICS_PORT) === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65_535, problems);
+  const metricsHost = text(env.METRICS_HOST) ?? '127.0.0.1';
+  if (metricsPort !== undefined && metricsPort === port && metricsPort !== 0) problems.push('METRICS_PORT must differ from PORT.');
+  const agoraCheckIntervalSeconds = integer(env, 'AGORA_CHECK_INTERVAL_SECONDS', 60, 0, 86_400, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, databaseUrl, agora, tokenExpireSeconds, chatTokenSubject, tokenAuth, corsOrigins, logLevel,
-    passwordMinLength, loginMaxFailures, loginFailureWindowSeconds, trustProxy, shutdownTimeoutSeconds, nodeEnv, warnings,
+    passwordMinLength, loginMaxFailures, loginFailureWindowSeconds, trustProxy, shutdownTimeoutSeconds,
+    metricsPort, metricsHost, agoraCheckIntervalSeconds, nodeEnv, warnings,
   };
 }
 

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import {
-  ChannelMemberStore, ChatProvisioner, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy, LoginThrottle, Logger,
-  PasswordHasher, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
-  type Core,
+  ChannelMemberStore, ChatProvisioner, ChatServiceMisconfiguredError, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy,
+  LoginThrottle, Logger, PasswordHasher, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
+  type Core, type Observer,
 } from '@chat-app-server/core';
 import { AgoraChatProvisioner, AgoraTokenIssuer } from '@chat-app-server/adapter-agora';
 import { KnexChannelMemberStore, KnexLoginThrottle, KnexUserRepository, type createDatabase } from '@chat-app-server/adapter-knex';
@@ -10,7 +10,9 @@ import { Container } from 'inversify';
 import type Koa from 'koa';
 import type { Logger as PinoLogger } from 'pino';
 import { createApp } from '../http/app.js';
+import { ChatServiceCheck } from './chat-service-check.js';
 import type { ServerConfig } from './config.js';
+import type { PrometheusMetrics } from './metrics.js';
 
 type Knex = ReturnType<typeof createDatabase>;
 
@@ -20,6 +22,8 @@ export const TYPES = {
   Knex: Symbol.for('chat-app-server.standalone.Knex'),
   AgoraSettings: Symbol.for('chat-app-server.standalone.AgoraSettings'),
   Pino: Symbol.for('chat-app-server.standalone.Pino'),
+  AgoraChatProvisioner: Symbol.for('chat-app-server.standalone.AgoraChatProvisioner'),
+  ChatServiceCheck: Symbol.for('chat-app-server.standalone.ChatServiceCheck'),
   Core: Symbol.for('chat-app-server.standalone.Core'),
   App: Symbol.for('chat-app-server.standalone.App'),
 } as const;
@@ -50,6 +54,8 @@ export interface ContainerInputs {
   readonly passwordHasher?: PasswordHasher;
   readonly clock?: Clock;
   readonly provisioner?: ProvisionerTuning;
+  /** Receives core's and the adapters' events and the HTTP requests (when metrics are on). */
+  readonly metrics?: PrometheusMetrics;
 }
 
 /**
@@ -65,7 +71,9 @@ export function createContainer(inputs: ContainerInputs): Container {
   container.bind<PinoLogger>(TYPES.Pino).toConstantValue(inputs.logger);
   container.bind<Logger>(Logger).toConstantValue(inputs.logger);
   container.bind<Clock>(Clock).toConstantValue(inputs.clock ?? new SystemClock());
-  container.bind<PasswordHasher>(PasswordHasher).toConstantValue(inputs.passwordHasher ?? new ScryptPasswordHasher());
+  const { metrics } = inputs;
+  const observed: { observer?: Observer } = metrics ? { observer: metrics } : {};
+  container.bind<PasswordHasher>(PasswordHasher).toConstantValue(inputs.passwordHasher ?? new ScryptPasswordHasher(observed));
   container.bind<ChatUsernamePolicy>(ChatUsernamePolicy).toConstantValue(new DefaultChatUsernamePolicy());
 
   container.bind<UserRepository>(UserRepository).toResolvedValue((knex: Knex) => new KnexUserRepository(knex), [TYPES.Knex]);
@@ -78,11 +86,24 @@ export function createContainer(inputs: ContainerInputs): Container {
       [TYPES.Knex, TYPES.Config],
     );
   container
-    .bind<ChatProvisioner>(ChatProvisioner)
+    .bind<AgoraChatProvisioner>(TYPES.AgoraChatProvisioner)
     .toResolvedValue(
       (agora: AgoraSettings, logger: Logger, clock: Clock) =>
-        new AgoraChatProvisioner({ ...agora, ...inputs.provisioner, logger, clock }),
+        new AgoraChatProvisioner({ ...agora, ...inputs.provisioner, logger, clock, ...observed }),
       [TYPES.AgoraSettings, Logger, Clock],
+    );
+  container.bind<ChatProvisioner>(ChatProvisioner).toService(TYPES.AgoraChatProvisioner);
+  container
+    .bind<ChatServiceCheck>(TYPES.ChatServiceCheck)
+    .toResolvedValue(
+      (provisioner: AgoraChatProvisioner, logger: PinoLogger, cfg: ServerConfig) =>
+        new ChatServiceCheck({
+          check: () => provisioner.checkCredentials(),
+          logger,
+          intervalMs: cfg.agoraCheckIntervalSeconds * 1000,
+          ...(metrics ? { onState: (state) => metrics.setChatServiceState(state) } : {}),
+        }),
+      [TYPES.AgoraChatProvisioner, TYPES.Pino, TYPES.Config],
     );
   container
     .bind<TokenIssuer>(TokenIssuer)
@@ -107,22 +128,29 @@ export function createContainer(inputs: ContainerInputs): Container {
       ) =>
         createCore({
           users, chatProvisioner, tokens, passwordHasher, clock, loginThrottle, chatUsernamePolicy, logger, channelMembers,
-          passwordMinLength: cfg.passwordMinLength,
+          passwordMinLength: cfg.passwordMinLength, ...observed,
         }),
       [UserRepository, ChatProvisioner, TokenIssuer, PasswordHasher, Clock, LoginThrottle, ChatUsernamePolicy, Logger, TYPES.Config, ChannelMemberStore],
     );
   container
     .bind<Koa>(TYPES.App)
     .toResolvedValue(
-      (core: Core, knex: Knex, logger: PinoLogger, cfg: ServerConfig) =>
+      (core: Core, knex: Knex, logger: PinoLogger, cfg: ServerConfig, check: ChatServiceCheck) =>
         createApp(core, {
           tokenAuth: cfg.tokenAuth,
           corsOrigins: cfg.corsOrigins,
           proxy: cfg.trustProxy,
           logger,
-          readiness: () => knex.raw('select 1'),
+          readiness: async () => {
+            await knex.raw('select 1');
+            if (check.state === 'misconfigured') {
+              throw new ChatServiceMisconfiguredError('The chat service refused this server\'s credentials; see the server log.');
+            }
+            return { database: 'ok', chatService: check.state };
+          },
+          ...(metrics ? { observeRequest: metrics.observeRequest } : {}),
         }),
-      [TYPES.Core, TYPES.Knex, TYPES.Pino, TYPES.Config],
+      [TYPES.Core, TYPES.Knex, TYPES.Pino, TYPES.Config, TYPES.ChatServiceCheck],
     );
   return container;
 }
@@ -136,6 +164,7 @@ export interface Composition {
   readonly tokens: TokenIssuer;
   readonly chatProvisioner: ChatProvisioner;
   readonly loginThrottle: LoginThrottle;
+  readonly chatServiceCheck: ChatServiceCheck;
 }
 
 export function resolveComposition(container: Container): Composition {
@@ -147,5 +176,6 @@ export function resolveComposition(container: Container): Composition {
     tokens: container.get<TokenIssuer>(TokenIssuer),
     chatProvisioner: container.get<ChatProvisioner>(ChatProvisioner),
     loginThrottle: container.get<LoginThrottle>(LoginThrottle),
+    chatServiceCheck: container.get<ChatServiceCheck>(TYPES.ChatServiceCheck),
   };
 }

@@ -8,4 +8,6 @@ export {
   type ServerConfig, type AgoraConfig, type Env, type LogLevel,
 } from './config.js';
 export { createContainer, resolveComposition, TYPES, type AgoraSettings, type Composition, type ContainerInputs, type ProvisionerTuning } from './container.js';
+export { PrometheusMetrics, startMetricsServer } from './metrics.js';
+export { ChatServiceCheck, type ChatServiceState } from './chat-service-check.js';
 export { buildServer, startServer, createLogger, DEVELOPMENT_AGORA, type ChatAppServer, type ServerOverrides } from './server.js';

@@ -7,6 +7,7 @@ import { createDatabase, migrateLatest } from '@chat-app-server/adapter-knex';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { createContainer, resolveComposition, type AgoraSettings, type Composition, type ProvisionerTuning } from './container.js';
+import { PrometheusMetrics, startMetricsServer } from './metrics.js';
 
 type Knex = ReturnType<typeof createDatabase>;
 
@@ -24,6 +25,11 @@ export interface ServerOverrides {
   readonly databaseSchema?: string;
   /** Default: `config.shutdownTimeoutSeconds`. */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * The metrics to feed (tests pass theirs to wire it into their own password hasher too).
+   * Default: new ones when `config.metricsPort` is set, none otherwise.
+   */
+  readonly metrics?: PrometheusMetrics;
 }
 
 /** A composed server: listen, then close (graceful). */
@@ -34,6 +40,10 @@ export interface ChatAppServer extends Composition {
   /** The built-in emulator, in development mode only. */
   readonly emulator: AgoraEmulator | undefined;
   readonly httpServer: Server;
+  /** The Prometheus metrics, when METRICS_PORT is set (or the overrides gave some). */
+  readonly metrics: PrometheusMetrics | undefined;
+  /** The metrics listener's `/metrics` URL once listening, when METRICS_PORT is set. */
+  readonly metricsUrl: string | undefined;
   /** Starts listening on `config.port`/`config.host` (or the given ones); resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -70,14 +80,21 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
     knex = createDatabase(config.databaseUrl, overrides.databaseSchema === undefined ? {} : { schema: overrides.databaseSchema });
     const applied = await migrateLatest(knex);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    const metrics = overrides.metrics ?? (config.metricsPort === undefined ? undefined : new PrometheusMetrics());
     const container = createContainer({
       config, knex, agora, logger,
+      ...(metrics ? { metrics } : {}),
       ...(overrides.passwordHasher ? { passwordHasher: overrides.passwordHasher } : {}),
       ...(overrides.clock ? { clock: overrides.clock } : {}),
       ...(overrides.provisioner ? { provisioner: overrides.provisioner } : {}),
     });
     const parts = resolveComposition(container);
-    return assemble(config, parts, knex, emulator, logger, overrides.shutdownTimeoutMs ?? config.shutdownTimeoutSeconds * 1000);
+    const agoraState = await parts.chatServiceCheck.run();
+    if (agoraState === 'misconfigured' && config.nodeEnv === 'production') {
+      throw new Error('Agora Chat refused the configured credentials (see the log above): refusing to start with NODE_ENV=production.');
+    }
+    parts.chatServiceCheck.start();
+    return assemble(config, parts, knex, emulator, logger, metrics, overrides.shutdownTimeoutMs ?? config.shutdownTimeoutSeconds * 1000);
   } catch (err) {
     await knex?.destroy().catch(() => undefined);
     await emulator?.close().catch(() => undefined);
@@ -110,7 +127,8 @@ export function createLogger(config: Pick<ServerConfig, 'logLevel'>): PinoLogger
 }
 
 function assemble(
-  config: ServerConfig, parts: Composition, knex: Knex, emulator: AgoraEmulator | undefined, logger: PinoLogger, shutdownTimeoutMs: number,
+  config: ServerConfig, parts: Composition, knex: Knex, emulator: AgoraEmulator | undefined, logger: PinoLogger,
+  metrics: PrometheusMetrics | undefined, shutdownTimeoutMs: number,
 ): ChatAppServer {
   const handle = parts.app.callback();
   // Handlers still running, also those whose client hung up: the database must outlive them all.
@@ -134,7 +152,21 @@ function assemble(
     });
   });
 
-  const listen = (port = config.port, host = config.host) =>
+  let metricsServer: Server | undefined;
+  const listenMetrics = async (): Promise<void> => {
+    if (!metrics || config.metricsPort === undefined || metricsServer) return;
+    const started = await startMetricsServer(metrics.registry, config.metricsPort, config.metricsHost);
+    metricsServer = started.server;
+    server.metricsUrl = started.url;
+    logger.info({ url: started.url }, 'metrics listening');
+  };
+
+  const listen = async (port = config.port, host = config.host): Promise<string> => {
+    await listenMetrics();
+    return listenApi(port, host);
+  };
+
+  const listenApi = (port: number, host: string) =>
     new Promise<string>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       httpServer.once('error', onError);
@@ -176,13 +208,21 @@ function assemble(
     // Channel members noted by the last token requests are written before the database closes.
     const flushed = parts.core.close().catch((err: unknown) => logger.warn({ err }, 'could not record the last channel members'));
     await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadlineAt - Date.now())).unref())]);
+    await parts.chatServiceCheck.stop();
+    if (metricsServer) {
+      const stopping = metricsServer;
+      const closed = new Promise<void>((resolve) => stopping.close(() => resolve()));
+      stopping.closeAllConnections();
+      await closed;
+    }
     await knex.destroy();
     await emulator?.close();
     logger.info('chat-app-server stopped');
   };
 
-  return {
-    ...parts, config, logger, knex, emulator, httpServer, listen,
+  const server: ChatAppServer & { metricsUrl: string | undefined } = {
+    ...parts, config, logger, knex, emulator, httpServer, metrics, metricsUrl: undefined, listen,
     close: () => (closing ??= shutdown()),
   };
+  return server;
 }

@@ -1,4 +1,5 @@
 import * as scryptKdf from 'scrypt-kdf';
+import { notify, type Observer } from '../ports/observer.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import { WorkLimiter } from './work-limiter.js';
 
@@ -30,21 +31,31 @@ export interface ScryptPasswordHasherOptions {
    * a quick 503 with Retry-After serves a client better than a login that takes seconds. @default 1000
    */
   maxWaitMs?: number;
+  /** Receives `password_hash` (queue wait) and `password_hash_shed` events. */
+  observer?: Observer;
 }
 
 /** {@link PasswordHasher} on scrypt-kdf: parameters and salt live in the base64 hash itself. */
 export class ScryptPasswordHasher implements PasswordHasher {
   readonly parameters: ScryptParameters;
   private readonly limiter: WorkLimiter;
+  private readonly observer: Observer | undefined;
 
   constructor(options: ScryptPasswordHasherOptions = {}) {
     this.parameters = options.parameters ?? OWASP_SCRYPT_PARAMETERS;
     const concurrency = options.concurrency ?? 2;
-    this.limiter = new WorkLimiter({ concurrency, maxQueue: options.maxQueue ?? 4 * concurrency, maxWaitMs: options.maxWaitMs ?? 1000 });
+    const observer = options.observer;
+    this.observer = observer;
+    this.limiter = new WorkLimiter({
+      concurrency,
+      maxQueue: options.maxQueue ?? 4 * concurrency,
+      maxWaitMs: options.maxWaitMs ?? 1000,
+      onShed: () => notify(observer, { kind: 'password_hash_shed' }),
+    });
   }
 
   async hash(password: string): Promise<string> {
-    const key = await this.limiter.run(() => Scrypt.kdf(password, this.parameters));
+    const key = await this.limiter.run(() => Scrypt.kdf(password, this.parameters), this.started('hash'));
     return Buffer.from(key).toString('base64');
   }
 
@@ -57,7 +68,11 @@ export class ScryptPasswordHasher implements PasswordHasher {
       } catch {
         return false; // a tampered hash fails its checksum
       }
-    });
+    }, this.started('verify'));
+  }
+
+  private started(operation: 'hash' | 'verify'): (queueWaitMs: number) => void {
+    return (queueWaitMs) => notify(this.observer, { kind: 'password_hash', operation, queueWaitMs });
   }
 
   checkCapacity(): void {

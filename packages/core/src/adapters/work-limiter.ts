@@ -11,6 +11,8 @@ export interface WorkLimiterOptions {
    * @default Infinity
    */
   readonly maxWaitMs?: number;
+  /** Called each time a job is refused (load shed). */
+  readonly onShed?: () => void;
 }
 
 /**
@@ -26,6 +28,7 @@ export class WorkLimiter {
   readonly concurrency: number;
   readonly maxQueue: number;
   readonly maxWaitMs: number;
+  private readonly onShed: (() => void) | undefined;
 
   constructor(options: WorkLimiterOptions) {
     const { concurrency, maxQueue, maxWaitMs = Infinity } = options;
@@ -35,6 +38,7 @@ export class WorkLimiter {
     this.concurrency = concurrency;
     this.maxQueue = maxQueue;
     this.maxWaitMs = maxWaitMs;
+    this.onShed = options.onShed;
   }
 
   get queued(): number {
@@ -46,11 +50,14 @@ export class WorkLimiter {
     if (this.running < this.concurrency) return;
     const expectedWaitMs = Math.ceil((this.waiting.length + 1) / this.concurrency) * this.averageMs;
     if (this.waiting.length >= this.maxQueue || expectedWaitMs > this.maxWaitMs) {
+      this.onShed?.();
       throw new ServerBusyError(Math.max(1, Math.ceil(expectedWaitMs / 1000)));
     }
   }
 
-  async run<T>(job: () => Promise<T>): Promise<T> {
+  /** Runs `job` when a slot is free; `onStart` learns how long it waited in the queue. */
+  async run<T>(job: () => Promise<T>, onStart?: (queueWaitMs: number) => void): Promise<T> {
+    const queued = performance.now();
     if (this.running >= this.concurrency) {
       this.checkCapacity();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
@@ -58,6 +65,7 @@ export class WorkLimiter {
       this.running++;
     }
     const started = performance.now();
+    onStart?.(started - queued);
     try {
       return await job();
     } finally {

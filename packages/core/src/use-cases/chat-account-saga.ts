@@ -8,6 +8,7 @@ import type { ChatProvisioner } from '../ports/chat-provisioner.js';
 import type { ChatUsernamePolicy } from '../ports/chat-username-policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { notify, type Observer, type RegistrationOutcome } from '../ports/observer.js';
 import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 
 export interface ChatAccountSagaDeps {
@@ -16,6 +17,8 @@ export interface ChatAccountSagaDeps {
   chatUsernamePolicy: ChatUsernamePolicy;
   clock: Clock;
   logger?: Logger;
+  /** Receives `registration` and `registration_takeover` events. */
+  observer?: Observer;
   /** How long one attempt owns a pending row; longer than the provisioner's overall deadline. */
   leaseSeconds: number;
   /** Draws agoraUids; replaceable so tests can force collisions. */
@@ -36,8 +39,13 @@ export class ChatAccountSaga {
    * @throws AccountExistsError when the account is active or another attempt holds a live lease
    */
   async register(account: Account, passwordHash: string | null): Promise<UserRecord> {
-    const reserved = await this.reserve(account, passwordHash);
-    return this.finish(reserved);
+    let reserved: UserRecord | undefined;
+    try {
+      reserved = await this.reserve(account, passwordHash);
+      return this.observed(await this.finish(reserved));
+    } catch (err) {
+      throw this.failed(err, reserved !== undefined);
+    }
   }
 
   /**
@@ -53,9 +61,29 @@ export class ChatAccountSaga {
         retryAfterSeconds: Math.max(1, Math.ceil((row.leaseExpiresAt.getTime() - now.getTime()) / 1000)),
       });
     }
-    const taken = await this.takeOver(row, row.passwordHash);
-    if (!taken) throw new AccountExistsError();
-    return this.finish(taken);
+    let taken: UserRecord | undefined;
+    try {
+      taken = await this.takeOver(row, row.passwordHash);
+      if (!taken) throw new AccountExistsError();
+      return this.observed(await this.finish(taken));
+    } catch (err) {
+      throw this.failed(err, taken !== undefined);
+    }
+  }
+
+  private observed(active: UserRecord): UserRecord {
+    notify(this.deps.observer, { kind: 'registration', outcome: 'created' });
+    return active;
+  }
+
+  /** Reports a failed registration and hands the error back to be rethrown. */
+  private failed(err: unknown, reserved: boolean): unknown {
+    let outcome: RegistrationOutcome = reserved ? 'left_pending' : 'error';
+    if (hasCode(err, 'account_exists')) outcome = 'account_exists';
+    else if (hasCode(err, 'chat_username_taken')) outcome = 'chat_username_taken';
+    else if (hasCode(err, 'invalid_chat_username')) outcome = 'invalid_chat_username';
+    notify(this.deps.observer, { kind: 'registration', outcome });
+    return err;
   }
 
   private async reserve(account: Account, passwordHash: string | null): Promise<UserRecord> {
@@ -83,11 +111,13 @@ export class ChatAccountSaga {
     }, this.deps.drawAgoraUid ?? drawAgoraUid);
   }
 
-  private takeOver(row: UserRecord, passwordHash: string | null): Promise<UserRecord | undefined> {
+  private async takeOver(row: UserRecord, passwordHash: string | null): Promise<UserRecord | undefined> {
     const now = this.now();
-    return this.deps.users.takeOverPending(row.accountKey, row.leaseId ?? '', {
+    const taken = await this.deps.users.takeOverPending(row.accountKey, row.leaseId ?? '', {
       leaseId: randomUUID(), leaseExpiresAt: this.leaseEnd(now), passwordHash, now,
     });
+    if (taken) notify(this.deps.observer, { kind: 'registration_takeover' });
+    return taken;
   }
 
   private async finish(row: UserRecord): Promise<UserRecord> {

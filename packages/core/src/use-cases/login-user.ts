@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { parseAccount } from '../domain/account.js';
 import { parsePresentedPassword } from '../domain/password.js';
-import { InvalidCredentialsError, TooManyAttemptsError } from '../errors.js';
+import { hasCode, InvalidCredentialsError, TooManyAttemptsError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { LoginThrottle } from '../ports/login-throttle.js';
 import type { Logger } from '../ports/logger.js';
+import { notify, type LoginOutcome, type Observer } from '../ports/observer.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { IssuedToken } from '../ports/token-issuer.js';
 import type { UserRecord, UserRepository } from '../ports/user-repository.js';
@@ -32,6 +33,8 @@ export interface LoginUserDeps {
   saga: ChatAccountSaga;
   issueChatToken: IssueChatToken;
   logger?: Logger;
+  /** Receives a `login` event per attempt (malformed requests are not attempts). */
+  observer?: Observer;
 }
 
 /**
@@ -45,6 +48,23 @@ export class LoginUser {
   constructor(private readonly deps: LoginUserDeps) {}
 
   async execute(input: LoginUserCommand): Promise<LoggedIn> {
+    try {
+      const output = await this.attempt(input);
+      this.observe('success');
+      return output;
+    } catch (err) {
+      if (hasCode(err, 'invalid_credentials')) this.observe('invalid');
+      else if (hasCode(err, 'too_many_attempts')) this.observe('throttled');
+      else if (!hasCode(err, 'invalid_request')) this.observe('error');
+      throw err;
+    }
+  }
+
+  private observe(outcome: LoginOutcome): void {
+    notify(this.deps.observer, { kind: 'login', outcome });
+  }
+
+  private async attempt(input: LoginUserCommand): Promise<LoggedIn> {
     const account = parseAccount(input.account);
     const password = parsePresentedPassword(input.password);
     const { users, passwordHasher, loginThrottle } = this.deps;

@@ -1,5 +1,6 @@
 import { UnauthenticatedError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
+import { notify, type Observer } from '../ports/observer.js';
 import type { TokenIssuer } from '../ports/token-issuer.js';
 import type { UserRepository } from '../ports/user-repository.js';
 import { principalOf, type Principal } from './principal.js';
@@ -25,7 +26,9 @@ export class VerifyChatToken {
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
   private readonly cacheOptions: PrincipalCacheOptions;
 
-  constructor(private readonly deps: { tokens: TokenIssuer; users: UserRepository; clock: Clock; cache?: PrincipalCacheOptions }) {
+  constructor(private readonly deps: {
+    tokens: TokenIssuer; users: UserRepository; clock: Clock; cache?: PrincipalCacheOptions; observer?: Observer;
+  }) {
     this.cacheOptions = deps.cache ?? DEFAULT_PRINCIPAL_CACHE;
   }
 
@@ -34,8 +37,12 @@ export class VerifyChatToken {
     const { subject } = await this.deps.tokens.verifyChatToken(token);
     const now = this.deps.clock.now();
     const hit = this.cache.get(subject);
-    if (hit && hit.until > now) return hit.principal;
+    if (hit && hit.until > now) {
+      notify(this.deps.observer, { kind: 'principal_cache', result: 'hit' });
+      return hit.principal;
+    }
     if (hit) this.cache.delete(subject);
+    notify(this.deps.observer, { kind: 'principal_cache', result: 'miss' });
 
     const { users, tokens } = this.deps;
     const user = tokens.subjectKind === 'uuid' ? await users.findByChatUuid(subject) : await users.findByChatUsername(subject);

@@ -1,0 +1,128 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ObservedEvent, Observer } from '@chat-app-server/core';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ObservedRequest } from '../http/app.js';
+import type { ChatServiceState } from './chat-service-check.js';
+
+const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const CHAT_SERVICE_STATES: readonly ChatServiceState[] = ['unchecked', 'ok', 'misconfigured', 'unreachable'];
+
+/**
+ * The server's Prometheus metrics (documented in the README, "Operating"): core's and the Agora
+ * adapter's {@link ObservedEvent}s, the HTTP requests, the Agora credentials check and Node's
+ * default process metrics, in one registry of their own.
+ */
+export class PrometheusMetrics implements Observer {
+  readonly registry = new Registry();
+  private readonly httpRequests = new Counter({
+    name: 'chat_app_http_requests_total', help: 'HTTP requests answered, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const, registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram({
+    name: 'chat_app_http_request_duration_seconds', help: 'Time to answer an HTTP request, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const, buckets: SECONDS_BUCKETS, registers: [this.registry],
+  });
+  private readonly agoraCalls = new Counter({
+    name: 'chat_app_agora_requests_total', help: 'Agora Chat REST calls (each with its retries), by operation and outcome.',
+    labelNames: ['operation', 'outcome'] as const, registers: [this.registry],
+  });
+  private readonly agoraRetries = new Counter({
+    name: 'chat_app_agora_retries_total', help: 'Retried tries of Agora Chat REST calls, by operation.',
+    labelNames: ['operation'] as const, registers: [this.registry],
+  });
+  private readonly agoraDuration = new Histogram({
+    name: 'chat_app_agora_request_duration_seconds', help: 'Time of an Agora Chat REST call including its retries, by operation.',
+    labelNames: ['operation'] as const, buckets: SECONDS_BUCKETS, registers: [this.registry],
+  });
+  private readonly hashWait = new Histogram({
+    name: 'chat_app_password_hash_queue_wait_seconds', help: 'Time a password hash or verification waited for a hashing slot.',
+    labelNames: ['operation'] as const, buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2], registers: [this.registry],
+  });
+  private readonly hashShed = new Counter({
+    name: 'chat_app_password_hash_shed_total', help: 'Requests refused with server_busy because the hashing queue was full.',
+    registers: [this.registry],
+  });
+  private readonly logins = new Counter({
+    name: 'chat_app_logins_total', help: 'Password login attempts, by outcome (success, invalid, throttled, error).',
+    labelNames: ['outcome'] as const, registers: [this.registry],
+  });
+  private readonly registrations = new Counter({
+    name: 'chat_app_registrations_total',
+    help: 'Registrations and completions of pending ones, by outcome (created, left_pending, account_exists, chat_username_taken, invalid_chat_username, error).',
+    labelNames: ['outcome'] as const, registers: [this.registry],
+  });
+  private readonly takeovers = new Counter({
+    name: 'chat_app_registration_takeovers_total', help: 'Pending registrations taken over after their earlier attempt was abandoned.',
+    registers: [this.registry],
+  });
+  private readonly principalCache = new Counter({
+    name: 'chat_app_principal_cache_lookups_total', help: 'Bearer principal cache lookups, by result (hit, miss).',
+    labelNames: ['result'] as const, registers: [this.registry],
+  });
+  private readonly chatServiceState = new Gauge({
+    name: 'chat_app_agora_credentials_state', help: 'Result of the latest Agora credentials check: 1 for the current state, 0 for the others.',
+    labelNames: ['state'] as const, registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.setChatServiceState('unchecked');
+  }
+
+  observe(event: ObservedEvent): void {
+    switch (event.kind) {
+      case 'login':
+        return this.logins.inc({ outcome: event.outcome });
+      case 'registration':
+        return this.registrations.inc({ outcome: event.outcome });
+      case 'registration_takeover':
+        return this.takeovers.inc();
+      case 'password_hash':
+        return this.hashWait.observe({ operation: event.operation }, event.queueWaitMs / 1000);
+      case 'password_hash_shed':
+        return this.hashShed.inc();
+      case 'principal_cache':
+        return this.principalCache.inc({ result: event.result });
+      case 'chat_service_call':
+        this.agoraCalls.inc({ operation: event.operation, outcome: event.outcome });
+        if (event.retries > 0) this.agoraRetries.inc({ operation: event.operation }, event.retries);
+        return this.agoraDuration.observe({ operation: event.operation }, event.durationMs / 1000);
+    }
+  }
+
+  readonly observeRequest = (request: ObservedRequest): void => {
+    const labels = { method: request.method, route: request.route, status: String(request.status) };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, request.durationMs / 1000);
+  };
+
+  setChatServiceState(current: ChatServiceState): void {
+    for (const state of CHAT_SERVICE_STATES) this.chatServiceState.set({ state }, state === current ? 1 : 0);
+  }
+}
+
+/** The metrics listener: `GET /metrics` in Prometheus' text format, nothing else. */
+export async function startMetricsServer(registry: Registry, port: number, host: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' || path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Only GET /metrics is served here.\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(text),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { server, url: `http://${shownHost}:${address.port}/metrics` };
+}
