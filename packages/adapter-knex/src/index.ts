@@ -1,5 +1,5 @@
 export { KnexUserRepository, type KnexUserRepositoryOptions } from './knex-user-repository.js';
-export { KnexLoginThrottle } from './knex-login-throttle.js';
+export { KnexLoginThrottle, type KnexLoginThrottleOptions } from './knex-login-throttle.js';
 export { KnexChannelMemberStore } from './knex-channel-member-store.js';
 export { createDatabase, ACCEPTED_DATABASE_URLS, type CreateDatabaseOptions } from './create-database.js';
 export { migrateLatest, migrateRollback, MIGRATIONS_TABLE } from './migrate.js';

@@ -86,12 +86,13 @@ describeEachDialect('bad input', (dialect) => {
 
   it('throttles by keys with NUL, lone surrogates and 10 KB of text without mixing them up', async function () {
     await knex()('login_failures').delete();
-    const throttle = new KnexLoginThrottle(knex(), { maxFailures: 1, windowSeconds: 60 });
+    const throttle = new KnexLoginThrottle(knex());
     const odd = ['a\u0000b', 'a\u0000c', '\uD800', 'y'.repeat(10 * 1024), 'sha256:abc', '😀'];
+    const once = (key: string) => ({ key, max: 1, windowSeconds: 60 });
 
-    await throttle.recordFailure(odd, T0);
+    expect(await throttle.claim(odd.map(once), T0)).to.deep.equal({ allowed: true });
 
-    for (const key of odd) expect(await throttle.check([key], T0)).to.deep.equal({ allowed: false, retryAfterSeconds: 60 });
-    expect(await throttle.check(['a', 'a\u0000', 'y'.repeat(10 * 1024 - 1), 'sha256:abd'], T0)).to.deep.equal({ allowed: true });
+    for (const key of odd) expect(await throttle.claim([once(key)], T0)).to.deep.equal({ allowed: false, retryAfterSeconds: 60 });
+    expect(await throttle.claim(['a', 'a\u0000', 'y'.repeat(10 * 1024 - 1), 'sha256:abd'].map(once), T0)).to.deep.equal({ allowed: true });
   });
 });

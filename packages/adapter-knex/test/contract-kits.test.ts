@@ -10,9 +10,9 @@ describeEachDialect('contract kits', (dialect) => {
   userRepositoryContract(`KnexUserRepository on ${dialect.name}`, async () => ({ repo: new KnexUserRepository(knex()) }));
 
   // Throttle keys are not unique per test, so each subject starts from an empty table.
-  loginThrottleContract(`KnexLoginThrottle on ${dialect.name}`, async (limits) => {
+  loginThrottleContract(`KnexLoginThrottle on ${dialect.name}`, async () => {
     await knex()('login_failures').delete();
-    return { throttle: new KnexLoginThrottle(knex(), limits) };
+    return { throttle: new KnexLoginThrottle(knex()), peer: new KnexLoginThrottle(knex()) };
   });
 
   channelMemberStoreContract(`KnexChannelMemberStore on ${dialect.name}`, async () => ({ store: new KnexChannelMemberStore(knex()) }));

@@ -38,7 +38,8 @@ describe('configuration', () => {
     expect(config).to.include({
       port: 8000, host: '127.0.0.1', databaseUrl: 'sqlite:./data/chat-app-server.sqlite', tokenExpireSeconds: 86_400,
       chatTokenSubject: 'username', tokenAuth: 'bearer', logLevel: 'info', passwordMinLength: 8, loginMaxFailures: 10,
-      loginFailureWindowSeconds: 900, trustProxy: false,
+      loginFailureWindowSeconds: 900, loginMaxFailuresPerAccount: 100, registerMaxPerAddress: 20, registerWindowSeconds: 3600,
+      trustProxy: false,
     });
     expect(config.corsOrigins).to.deep.equal([]);
     expect(config.agora).to.deep.equal({ mode: 'emulator' });
@@ -81,6 +82,9 @@ describe('configuration', () => {
     ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     ['a negative PASSWORD_MIN_LENGTH', { PASSWORD_MIN_LENGTH: '-1' }, 'PASSWORD_MIN_LENGTH'],
     ['a zero LOGIN_MAX_FAILURES', { LOGIN_MAX_FAILURES: '0' }, 'LOGIN_MAX_FAILURES'],
+    ['a zero LOGIN_MAX_FAILURES_PER_ACCOUNT', { LOGIN_MAX_FAILURES_PER_ACCOUNT: '0' }, 'LOGIN_MAX_FAILURES_PER_ACCOUNT'],
+    ['a zero REGISTER_MAX_PER_ADDRESS', { REGISTER_MAX_PER_ADDRESS: '0' }, 'REGISTER_MAX_PER_ADDRESS'],
+    ['a REGISTER_WINDOW_SECONDS above a week', { REGISTER_WINDOW_SECONDS: '604801' }, 'REGISTER_WINDOW_SECONDS'],
     ['a non-numeric LOGIN_FAILURE_WINDOW_SECONDS', { LOGIN_FAILURE_WINDOW_SECONDS: '15m' }, 'LOGIN_FAILURE_WINDOW_SECONDS'],
     ['a non-boolean TRUST_PROXY', { TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
     ['production without AGORA_* settings', { NODE_ENV: 'production' }, 'AGORA_APP_ID'],

@@ -20,9 +20,9 @@ import { FindActiveUser } from './use-cases/find-active-user.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
 import { ListChannelMembers } from './use-cases/list-channel-members.js';
-import { LoginUser } from './use-cases/login-user.js';
+import { DEFAULT_LOGIN_LIMITS, LoginUser, type LoginLimits } from './use-cases/login-user.js';
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
-import { RegisterUser } from './use-cases/register-user.js';
+import { DEFAULT_REGISTRATION_LIMITS, RegisterUser, type RegistrationLimits } from './use-cases/register-user.js';
 import { RenewToken } from './use-cases/renew-token.js';
 import { VerifyChatToken, type PrincipalCacheOptions } from './use-cases/verify-chat-token.js';
 
@@ -34,8 +34,12 @@ export interface CoreDeps {
   passwordHasher?: PasswordHasher;
   /** @default the system clock */
   clock?: Clock;
-  /** @default an {@link InMemoryLoginThrottle} (10 failures per 15 minutes) */
+  /** Where login and registration attempts are counted. @default an {@link InMemoryLoginThrottle} (one process only) */
   loginThrottle?: LoginThrottle;
+  /** @default {@link DEFAULT_LOGIN_LIMITS} */
+  loginLimits?: LoginLimits;
+  /** Registrations per client address. @default {@link DEFAULT_REGISTRATION_LIMITS} */
+  registrationLimits?: RegistrationLimits;
   /** @default {@link DefaultChatUsernamePolicy} */
   chatUsernamePolicy?: ChatUsernamePolicy;
   logger?: Logger;
@@ -88,6 +92,7 @@ export function createCore(deps: CoreDeps): Core {
   const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher(deps.observer ? { observer: deps.observer } : {});
   const observed = deps.observer ? { observer: deps.observer } : {};
   const { users, tokens } = deps;
+  const loginThrottle = deps.loginThrottle ?? new InMemoryLoginThrottle();
   const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
   const saga = new ChatAccountSaga({
     users,
@@ -112,10 +117,14 @@ export function createCore(deps: CoreDeps): Core {
     issueChatToken,
     issueRtcToken: new IssueRtcToken({ tokens, roster }),
     verifyChatToken,
-    registerUser: new RegisterUser({ saga, passwordHasher, passwordMinLength: deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH }),
+    registerUser: new RegisterUser({
+      saga, passwordHasher, clock, throttle: loginThrottle,
+      passwordMinLength: deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH,
+      limits: deps.registrationLimits ?? DEFAULT_REGISTRATION_LIMITS,
+    }),
     loginUser: new LoginUser({
-      users, passwordHasher, clock, saga, issueChatToken,
-      loginThrottle: deps.loginThrottle ?? new InMemoryLoginThrottle(),
+      users, passwordHasher, clock, saga, issueChatToken, loginThrottle,
+      limits: deps.loginLimits ?? DEFAULT_LOGIN_LIMITS,
       ...(deps.logger ? { logger: deps.logger } : {}),
       ...observed,
     }),

@@ -117,8 +117,8 @@ export class ForbiddenError extends DomainError {
 
 export class TooManyAttemptsError extends DomainError {
   readonly code = 'too_many_attempts' as const;
-  constructor(retryAfterSeconds: number) {
-    super('Too many failed attempts; try again later.', { retryAfterSeconds });
+  constructor(retryAfterSeconds: number, message = 'Too many failed attempts; try again later.') {
+    super(message, { retryAfterSeconds });
   }
 }
 

@@ -200,6 +200,22 @@ describe('WorkLimiter', function () {
     expect((results[2] as PromiseRejectedResult).reason).to.include({ code: 'server_busy', retryAfterSeconds: 1 });
   });
 
+  it('serves clients round-robin, so a flooding client cannot keep another out', async function () {
+    const limiter = new WorkLimiter({ concurrency: 1, maxQueue: 4 });
+    const order: string[] = [];
+    const job = (name: string) => async () => {
+      order.push(name);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    const flood = Array.from({ length: 10 }, (_, i) => limiter.run(job(`a${i}`), { client: 'flooder' }));
+    const fair = limiter.run(job('b'), { client: 'other' });
+    const results = await Promise.allSettled([...flood, fair]);
+    expect(results.at(-1)?.status, 'the other client was admitted though the queue was full').to.equal('fulfilled');
+    expect(order.slice(0, 3)).to.deep.equal(['a0', 'a1', 'b']);
+    expect(order).to.have.length(5);
+    expect(limiter.queued).to.equal(0);
+  });
+
   it('frees the slot when a job fails', async function () {
     const limiter = new WorkLimiter({ concurrency: 1, maxQueue: 0 });
     await limiter.run(async () => { throw new Error('boom'); }).catch(() => undefined);

@@ -9,7 +9,7 @@ import {
 
 // Every kit runs against core's own adapters, which keeps the unit-test doubles honest.
 userRepositoryContract('InMemoryUserRepository', async () => ({ repo: new InMemoryUserRepository() }));
-loginThrottleContract('InMemoryLoginThrottle', async (limits) => ({ throttle: new InMemoryLoginThrottle(limits) }));
+loginThrottleContract('InMemoryLoginThrottle', async () => ({ throttle: new InMemoryLoginThrottle() }));
 chatProvisionerContract('FakeChatProvisioner', async () => ({ provisioner: new FakeChatProvisioner() }));
 tokenIssuerContract('FakeTokenIssuer', async ({ clock, lifetimeSeconds, subjectKind }) => ({
   issuer: new FakeTokenIssuer(clock, { lifetimeSeconds, subjectKind }),

@@ -6,8 +6,8 @@ import { CHEAP_SCRYPT_PARAMETERS, aTestCore, expectCode } from '../src/testing/i
 class CountingHasher implements PasswordHasher {
   verifications = 0;
   constructor(private readonly inner: PasswordHasher) {}
-  hash(password: string) { return this.inner.hash(password); }
-  verify(hash: string, password: string) { this.verifications++; return this.inner.verify(hash, password); }
+  hash(password: string, client?: string) { return this.inner.hash(password, client); }
+  verify(hash: string, password: string, client?: string) { this.verifications++; return this.inner.verify(hash, password, client); }
   needsRehash(hash: string) { return this.inner.needsRehash(hash); }
 }
 
@@ -35,7 +35,7 @@ describe('LoginUser', function () {
 
   it('checks the throttle before the hash, per account and per client address', async function () {
     const hasher = new CountingHasher(new ScryptPasswordHasher({ parameters: CHEAP_SCRYPT_PARAMETERS }));
-    const { core, clock } = aTestCore({ passwordHasher: hasher, throttleLimits: { maxFailures: 3, windowSeconds: 60 } });
+    const { core, clock } = aTestCore({ passwordHasher: hasher, loginLimits: { maxFailures: 3, maxFailuresPerAccount: 3, windowSeconds: 60 } });
     await core.registerUser.execute({ account: 'jack', password: 'password1' });
     for (let i = 0; i < 3; i++) {
       await expectCode(core.loginUser.execute({ account: 'jack', password: 'nope-nope', clientAddress: `10.0.0.${i}` }), 'invalid_credentials');
@@ -54,8 +54,29 @@ describe('LoginUser', function () {
     await core.loginUser.execute({ account: 'jack', password: 'password1', clientAddress: '10.0.0.9' });
   });
 
-  it('clears the account\'s failures on success', async function () {
-    const { core } = aTestCore({ throttleLimits: { maxFailures: 3, windowSeconds: 60 } });
+  it('checks at most maxFailures passwords however parallel the guesses', async function () {
+    const hasher = new CountingHasher(new ScryptPasswordHasher({ parameters: CHEAP_SCRYPT_PARAMETERS, maxQueue: 100 }));
+    const { core } = aTestCore({ passwordHasher: hasher, loginLimits: { maxFailures: 5, maxFailuresPerAccount: 100, windowSeconds: 60 } });
+    await core.registerUser.execute({ account: 'jack', password: 'password1' });
+    const guesses = await Promise.allSettled(Array.from({ length: 40 }, (_, i) =>
+      core.loginUser.execute({ account: 'jack', password: `guess-${i}-x`, clientAddress: '10.0.0.1' })));
+    expect(hasher.verifications).to.equal(5);
+    expect(guesses.filter((g) => g.status === 'rejected' && (g.reason as { code?: string }).code === 'too_many_attempts')).to.have.length(35);
+  });
+
+  it('blocks an address for an account after maxFailures, not the owner elsewhere, until maxFailuresPerAccount', async function () {
+    const { core } = aTestCore({ loginLimits: { maxFailures: 2, maxFailuresPerAccount: 5, windowSeconds: 60 } });
+    await core.registerUser.execute({ account: 'jack', password: 'password1' });
+    const attempt = (password: string, clientAddress: string) => core.loginUser.execute({ account: 'jack', password, clientAddress });
+    for (let i = 0; i < 2; i++) await expectCode(attempt('nope-nope', '10.0.0.1'), 'invalid_credentials');
+    await expectCode(attempt('password1', '10.0.0.1'), 'too_many_attempts');
+    await attempt('password1', '10.0.0.2');
+    for (const address of ['10.0.0.3', '10.0.0.3', '10.0.0.4']) await expectCode(attempt('nope-nope', address), 'invalid_credentials');
+    await expectCode(attempt('password1', '10.0.0.5'), 'too_many_attempts');
+  });
+
+  it('forgets the failures of the owner\'s address on success', async function () {
+    const { core } = aTestCore({ loginLimits: { maxFailures: 3, maxFailuresPerAccount: 100, windowSeconds: 60 } });
     await core.registerUser.execute({ account: 'jack', password: 'password1' });
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 2; i++) {

@@ -16,7 +16,7 @@ class RecordingObserver implements Observer {
 describe('Observer events', function () {
   it('reports logins by outcome: success, invalid, throttled, and not malformed requests', async function () {
     const observer = new RecordingObserver();
-    const { core } = aTestCore({ observer, throttleLimits: { maxFailures: 1, windowSeconds: 60 } });
+    const { core } = aTestCore({ observer, loginLimits: { maxFailures: 1, maxFailuresPerAccount: 1, windowSeconds: 60 } });
     await core.registerUser.execute({ account: 'jack', password: 'password1' });
     await core.loginUser.execute({ account: 'jack', password: 'password1' });
     await expectCode(core.loginUser.execute({ account: 'jack', password: 'wrong-one' }), 'invalid_credentials');

@@ -70,6 +70,42 @@ describe('RegisterUser', function () {
     expect(users.all().map((u) => u.agoraUid)).to.deep.equal([7, 8]);
   });
 
+  it('reserves before hashing: a duplicate costs no hash, a busy hasher leaves no reservation', async function () {
+    const { ScryptPasswordHasher, ServerBusyError } = await import('../src/index.js');
+    const inner = new ScryptPasswordHasher({ parameters: { logN: 4, r: 8, p: 1 } });
+    let hashes = 0;
+    let busy = false;
+    const hasher = {
+      hash: async (password: string) => {
+        hashes++;
+        if (busy) throw new ServerBusyError(1);
+        return inner.hash(password);
+      },
+      verify: (hash: string, password: string) => inner.verify(hash, password),
+      needsRehash: () => false,
+    };
+    const { core, users } = aTestCore({ passwordHasher: hasher });
+    const racers = await Promise.allSettled(Array.from({ length: 20 }, () => core.registerUser.execute({ account: 'jack', password: 'password1' })));
+    expect(racers.filter((r) => r.status === 'fulfilled')).to.have.length(1);
+    expect(hashes).to.equal(1);
+    busy = true;
+    await expectCode(core.registerUser.execute({ account: 'jill', password: 'password1' }), 'server_busy');
+    expect(users.all().map((u) => u.accountKey)).to.deep.equal(['jack']);
+  });
+
+  it('limits registrations per client address, 409 answers included', async function () {
+    const { core, clock } = aTestCore({ registrationLimits: { maxPerAddress: 3, windowSeconds: 600 } });
+    const from = (account: string, clientAddress: string) => core.registerUser.execute({ account, password: 'password1', clientAddress });
+    await from('a1', '10.0.0.1');
+    await expectCode(from('a1', '10.0.0.1'), 'account_exists');
+    await from('a2', '10.0.0.1');
+    const refused = await expectCode(from('a3', '10.0.0.1'), 'too_many_attempts');
+    expect(refused).to.have.property('retryAfterSeconds', 600);
+    await from('a3', '10.0.0.2');
+    clock.advance(600_000);
+    await from('a4', '10.0.0.1');
+  });
+
   it('sheds load with server_busy when the hashing queue is full', async function () {
     const { ScryptPasswordHasher } = await import('../src/index.js');
     const { core, users } = aTestCore({

@@ -11,7 +11,7 @@ import type Koa from 'koa';
 import type { Logger as PinoLogger } from 'pino';
 import { createApp } from '../http/app.js';
 import { ChatServiceCheck } from './chat-service-check.js';
-import type { ServerConfig } from './config.js';
+import { MAX_WINDOW_SECONDS, type ServerConfig } from './config.js';
 import type { PrometheusMetrics } from './metrics.js';
 
 type Knex = ReturnType<typeof createDatabase>;
@@ -81,9 +81,8 @@ export function createContainer(inputs: ContainerInputs): Container {
   container
     .bind<LoginThrottle>(LoginThrottle)
     .toResolvedValue(
-      (knex: Knex, cfg: ServerConfig) =>
-        new KnexLoginThrottle(knex, { maxFailures: cfg.loginMaxFailures, windowSeconds: cfg.loginFailureWindowSeconds }),
-      [TYPES.Knex, TYPES.Config],
+      (knex: Knex) => new KnexLoginThrottle(knex, { longestWindowSeconds: MAX_WINDOW_SECONDS }),
+      [TYPES.Knex],
     );
   container
     .bind<AgoraChatProvisioner>(TYPES.AgoraChatProvisioner)
@@ -129,6 +128,12 @@ export function createContainer(inputs: ContainerInputs): Container {
         createCore({
           users, chatProvisioner, tokens, passwordHasher, clock, loginThrottle, chatUsernamePolicy, logger, channelMembers,
           passwordMinLength: cfg.passwordMinLength, ...observed,
+          loginLimits: {
+            maxFailures: cfg.loginMaxFailures,
+            maxFailuresPerAccount: cfg.loginMaxFailuresPerAccount,
+            windowSeconds: cfg.loginFailureWindowSeconds,
+          },
+          registrationLimits: { maxPerAddress: cfg.registerMaxPerAddress, windowSeconds: cfg.registerWindowSeconds },
         }),
       [UserRepository, ChatProvisioner, TokenIssuer, PasswordHasher, Clock, LoginThrottle, ChatUsernamePolicy, Logger, TYPES.Config, ChannelMemberStore],
     );

@@ -98,6 +98,8 @@ export function testEnv(db: TestDatabase, emulator: AgoraEmulator, extra: Env = 
     AGORA_APP_KEY: emulator.appKey,
     AGORA_REST_API_URL: emulator.restApiUrl,
     LOG_LEVEL: 'silent',
+    // Suites register many accounts from 127.0.0.1; the tests of this limit set their own.
+    REGISTER_MAX_PER_ADDRESS: '100000',
     ...extra,
   };
 }
@@ -130,20 +132,9 @@ export async function startTestServer(
   options: { env?: Env; overrides?: ServerOverrides } = {},
 ): Promise<TestServer> {
   const db = await createTestDatabase(dialect);
-  const logs = new LogCapture();
   try {
-    const config = loadConfig(testEnv(db, emulator, options.env));
-    const server = await startServer(config, {
-      passwordHasher: cheapHasher(),
-      logger: logs.logger,
-      provisioner: FAST_PROVISIONER,
-      shutdownTimeoutMs: 3000,
-      ...(db.schema ? { databaseSchema: db.schema } : {}),
-      ...options.overrides,
-    });
+    const server = await startServerOn(db, emulator, options);
     return Object.assign(server, {
-      db,
-      logs,
       stop: async () => {
         await server.close();
         await db.drop();
@@ -153,6 +144,25 @@ export async function startTestServer(
     await db.drop();
     throw err;
   }
+}
+
+/** Another server instance on an existing test database (several instances sharing one database); `stop` leaves the database. */
+export async function startServerOn(
+  db: TestDatabase,
+  emulator: AgoraEmulator,
+  options: { env?: Env; overrides?: ServerOverrides } = {},
+): Promise<TestServer> {
+  const logs = new LogCapture();
+  const config = loadConfig(testEnv(db, emulator, options.env));
+  const server = await startServer(config, {
+    passwordHasher: cheapHasher(),
+    logger: logs.logger,
+    provisioner: FAST_PROVISIONER,
+    shutdownTimeoutMs: 3000,
+    ...(db.schema ? { databaseSchema: db.schema } : {}),
+    ...options.overrides,
+  });
+  return Object.assign(server, { db, logs, stop: () => server.close() });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

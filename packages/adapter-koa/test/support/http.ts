@@ -14,6 +14,8 @@ export interface RequestOptions {
   readonly body?: unknown;
   /** Raw path, sent without any normalisation (bad percent-encoding included). */
   readonly timeoutMs?: number;
+  /** The client's own loopback address (127.0.0.2, ...), so per-address limits of one test touch no other. */
+  readonly localAddress?: string;
 }
 
 /** One request over node:http without keep-alive and without any client-side normalisation. */
@@ -32,7 +34,8 @@ export function request(baseUrl: string, method: string, path: string, options: 
   }
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, method, path, headers, agent: false, timeout: options.timeoutMs ?? 15_000 },
+      { host: url.hostname, port: url.port, method, path, headers, agent: false, timeout: options.timeoutMs ?? 15_000,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -1,53 +1,54 @@
-import type { LoginThrottle, ThrottleDecision } from '../ports/login-throttle.js';
+import type { LoginThrottle, ThrottleDecision, ThrottleLimit } from '../ports/login-throttle.js';
 
-export interface LoginThrottleLimits {
-  /** Failures allowed per key in one window. @default 10 */
-  readonly maxFailures: number;
-  /** Window length in seconds, counted from the window's first failure. @default 900 */
-  readonly windowSeconds: number;
+interface Window {
+  count: number;
+  startedAt: number;
 }
-
-export const DEFAULT_LOGIN_THROTTLE_LIMITS: LoginThrottleLimits = Object.freeze({ maxFailures: 10, windowSeconds: 900 });
 
 /** A {@link LoginThrottle} for one process (several instances need a shared store, such as adapter-knex's). */
 export class InMemoryLoginThrottle implements LoginThrottle {
-  private readonly windows = new Map<string, { count: number; startedAt: number }>();
+  private readonly windows = new Map<string, Window>();
+  /** The longest window ever claimed: a window older than this has ended for every limit. */
+  private longestWindowMs = 0;
 
-  constructor(readonly limits: LoginThrottleLimits = DEFAULT_LOGIN_THROTTLE_LIMITS) {}
-
-  async check(keys: readonly string[], now: Date): Promise<ThrottleDecision> {
+  async claim(limits: readonly ThrottleLimit[], now: Date): Promise<ThrottleDecision> {
+    const nowMs = now.getTime();
     let wait = 0;
-    for (const key of keys) {
-      const w = this.windows.get(key);
-      if (!w) continue;
-      const endsAt = w.startedAt + this.limits.windowSeconds * 1000;
-      if (endsAt <= now.getTime()) continue;
-      if (w.count >= this.limits.maxFailures) wait = Math.max(wait, Math.ceil((endsAt - now.getTime()) / 1000));
+    for (const { key, max, windowSeconds } of limits) {
+      const w = this.live(key, windowSeconds, nowMs);
+      if (w && w.count >= max) wait = Math.max(wait, Math.ceil((w.startedAt + windowSeconds * 1000 - nowMs) / 1000));
     }
-    return wait > 0 ? { allowed: false, retryAfterSeconds: wait } : { allowed: true };
+    if (wait > 0) return { allowed: false, retryAfterSeconds: wait };
+    // Nothing awaits between the check and the counting: one claim is atomic in one process.
+    for (const { key, windowSeconds } of limits) {
+      const w = this.live(key, windowSeconds, nowMs);
+      if (w) w.count++;
+      else this.windows.set(key, { count: 1, startedAt: nowMs });
+      this.longestWindowMs = Math.max(this.longestWindowMs, windowSeconds * 1000);
+    }
+    this.prune(nowMs - this.longestWindowMs);
+    return { allowed: true };
   }
 
-  async recordFailure(keys: readonly string[], now: Date): Promise<void> {
+  async release(keys: readonly string[]): Promise<void> {
     for (const key of keys) {
       const w = this.windows.get(key);
-      if (!w || w.startedAt + this.limits.windowSeconds * 1000 <= now.getTime()) {
-        this.windows.set(key, { count: 1, startedAt: now.getTime() });
-      } else {
-        w.count++;
-      }
+      if (w && w.count > 0) w.count--;
     }
-    this.prune(now.getTime());
   }
 
   async reset(key: string): Promise<void> {
     this.windows.delete(key);
   }
 
-  // Bounds memory under a flood of distinct keys: drop windows that have ended.
-  private prune(now: number): void {
+  private live(key: string, windowSeconds: number, nowMs: number): Window | undefined {
+    const w = this.windows.get(key);
+    return w && w.startedAt + windowSeconds * 1000 > nowMs ? w : undefined;
+  }
+
+  // Bounds memory under a flood of distinct keys: drop windows that started before `before` (ended for sure).
+  private prune(before: number): void {
     if (this.windows.size < 10_000) return;
-    for (const [key, w] of this.windows) {
-      if (w.startedAt + this.limits.windowSeconds * 1000 <= now) this.windows.delete(key);
-    }
+    for (const [key, w] of this.windows) if (w.startedAt <= before) this.windows.delete(key);
   }
 }

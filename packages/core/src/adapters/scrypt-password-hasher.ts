@@ -1,7 +1,7 @@
 import * as scryptKdf from 'scrypt-kdf';
 import { notify, type Observer } from '../ports/observer.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
-import { WorkLimiter } from './work-limiter.js';
+import { WorkLimiter, type WorkOptions } from './work-limiter.js';
 
 // scrypt-kdf 4's typings declare named exports, but its code only has a default export (a class).
 const Scrypt = (scryptKdf as unknown as { default: typeof scryptKdf }).default;
@@ -24,7 +24,10 @@ export interface ScryptPasswordHasherOptions {
    * @default 2
    */
   concurrency?: number;
-  /** Hashes allowed to wait; more are refused with `server_busy`. @default 4 × concurrency */
+  /**
+   * Hashes allowed to wait (clients are served round-robin, see {@link WorkLimiter}); more are refused
+   * with `server_busy`. @default 4 × concurrency
+   */
   maxQueue?: number;
   /**
    * A hash whose expected wait in the queue exceeds this is refused with `server_busy` at once:
@@ -54,12 +57,12 @@ export class ScryptPasswordHasher implements PasswordHasher {
     });
   }
 
-  async hash(password: string): Promise<string> {
-    const key = await this.limiter.run(() => Scrypt.kdf(password, this.parameters), this.started('hash'));
+  async hash(password: string, client?: string): Promise<string> {
+    const key = await this.limiter.run(() => Scrypt.kdf(password, this.parameters), this.options('hash', client));
     return Buffer.from(key).toString('base64');
   }
 
-  async verify(hash: string, password: string): Promise<boolean> {
+  async verify(hash: string, password: string, client?: string): Promise<boolean> {
     const params = paramsOf(hash);
     if (!params) return false;
     return this.limiter.run(async () => {
@@ -68,15 +71,18 @@ export class ScryptPasswordHasher implements PasswordHasher {
       } catch {
         return false; // a tampered hash fails its checksum
       }
-    }, this.started('verify'));
+    }, this.options('verify', client));
   }
 
-  private started(operation: 'hash' | 'verify'): (queueWaitMs: number) => void {
-    return (queueWaitMs) => notify(this.observer, { kind: 'password_hash', operation, queueWaitMs });
+  private options(operation: 'hash' | 'verify', client: string | undefined): WorkOptions {
+    return {
+      onStart: (queueWaitMs) => notify(this.observer, { kind: 'password_hash', operation, queueWaitMs }),
+      ...(client === undefined ? {} : { client }),
+    };
   }
 
-  checkCapacity(): void {
-    this.limiter.checkCapacity();
+  checkCapacity(client?: string): void {
+    this.limiter.checkCapacity(client);
   }
 
   needsRehash(hash: string): boolean {

@@ -3,10 +3,10 @@ import { ServerBusyError } from '../errors.js';
 export interface WorkLimiterOptions {
   /** Jobs run at once. */
   readonly concurrency: number;
-  /** Jobs allowed to wait, at most. */
+  /** Jobs allowed to wait, at most (all clients together). */
   readonly maxQueue: number;
   /**
-   * A job is refused when its expected wait (jobs ahead of it times the average job duration,
+   * A job is refused when its expected wait (jobs served before it, times the average job duration,
    * divided by `concurrency`) exceeds this: callers get a fast "busy" instead of a slow answer.
    * @default Infinity
    */
@@ -15,14 +15,36 @@ export interface WorkLimiterOptions {
   readonly onShed?: () => void;
 }
 
+/** Per job: whose work it is (a client address) and who wants to learn how long it waited. */
+export interface WorkOptions {
+  /** Jobs of one client wait in one queue; the queues are served round-robin. */
+  readonly client?: string;
+  /** Learns how long the job waited in the queue. */
+  readonly onStart?: (queueWaitMs: number) => void;
+}
+
+interface Waiter {
+  start(): void;
+  refuse(err: ServerBusyError): void;
+}
+
+/** The queue of callers that name no client. */
+const ANONYMOUS = '';
+
 /**
  * Runs at most `concurrency` jobs at once and sheds load with {@link ServerBusyError} (and a
  * Retry-After estimate) when the queue is full or would keep a caller waiting too long.
+ *
+ * Admission is fair between clients: each client (a client address) waits in its own queue and the
+ * queues are served round-robin, so a client that floods only lengthens its own wait. When the queue
+ * is full, a newcomer with a shorter queue takes the place of the newest job of the longest queue.
  * Hand-written because core may depend on nothing but scrypt-kdf.
  */
 export class WorkLimiter {
   private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** Waiting jobs per client, in round-robin order (the next queue served is the first one). */
+  private readonly queues = new Map<string, Waiter[]>();
+  private waitingCount = 0;
   /** Moving average of job durations (ms); 0 until the first job ends. */
   private averageMs = 0;
   readonly concurrency: number;
@@ -42,39 +64,93 @@ export class WorkLimiter {
   }
 
   get queued(): number {
-    return this.waiting.length;
+    return this.waitingCount;
   }
 
-  /** Throws the {@link ServerBusyError} that {@link run} would throw if called now. */
-  checkCapacity(): void {
+  /** Throws the {@link ServerBusyError} that {@link run} would throw for `client` if called now. */
+  checkCapacity(client: string = ANONYMOUS): void {
     if (this.running < this.concurrency) return;
-    const expectedWaitMs = Math.ceil((this.waiting.length + 1) / this.concurrency) * this.averageMs;
-    if (this.waiting.length >= this.maxQueue || expectedWaitMs > this.maxWaitMs) {
-      this.onShed?.();
-      throw new ServerBusyError(Math.max(1, Math.ceil(expectedWaitMs / 1000)));
-    }
+    const own = this.queues.get(client)?.length ?? 0;
+    const expectedWaitMs = Math.ceil((this.jobsAhead(client) + 1) / this.concurrency) * this.averageMs;
+    if (expectedWaitMs > this.maxWaitMs) throw this.busy(expectedWaitMs);
+    if (this.waitingCount >= this.maxQueue && !this.longestOtherThan(client, own + 1)) throw this.busy(expectedWaitMs);
   }
 
-  /** Runs `job` when a slot is free; `onStart` learns how long it waited in the queue. */
-  async run<T>(job: () => Promise<T>, onStart?: (queueWaitMs: number) => void): Promise<T> {
+  /** Runs `job` when a slot is free, in the round-robin turn of its client. */
+  async run<T>(job: () => Promise<T>, options: WorkOptions = {}): Promise<T> {
+    const client = options.client ?? ANONYMOUS;
     const queued = performance.now();
     if (this.running >= this.concurrency) {
-      this.checkCapacity();
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      this.checkCapacity(client);
+      await new Promise<void>((start, refuse) => this.enqueue(client, { start, refuse }));
     } else {
       this.running++;
     }
     const started = performance.now();
-    onStart?.(started - queued);
+    options.onStart?.(started - queued);
     try {
       return await job();
     } finally {
       const took = performance.now() - started;
       this.averageMs = this.averageMs === 0 ? took : 0.8 * this.averageMs + 0.2 * took;
       // Hand the slot straight to the next waiter so `running` never dips and lets a newcomer jump the queue.
-      const next = this.waiting.shift();
-      if (next) next();
+      const next = this.dequeue();
+      if (next) next.start();
       else this.running--;
     }
+  }
+
+  // Round robin: a client's job waits for its own earlier jobs and, per round, one job of every other client.
+  private jobsAhead(client: string): number {
+    const own = this.queues.get(client)?.length ?? 0;
+    let ahead = own;
+    for (const [other, queue] of this.queues) if (other !== client) ahead += Math.min(queue.length, own + 1);
+    return ahead;
+  }
+
+  private enqueue(client: string, waiter: Waiter): void {
+    if (this.waitingCount >= this.maxQueue) {
+      // checkCapacity found a longer queue: its newest job gives way.
+      const own = this.queues.get(client)?.length ?? 0;
+      const victim = this.longestOtherThan(client, own + 1)!;
+      const queue = this.queues.get(victim)!;
+      queue.pop()!.refuse(this.busy(Math.ceil((queue.length + 1) / this.concurrency) * this.averageMs));
+      this.waitingCount--;
+      if (queue.length === 0) this.queues.delete(victim);
+    }
+    const queue = this.queues.get(client);
+    if (queue) queue.push(waiter);
+    else this.queues.set(client, [waiter]);
+    this.waitingCount++;
+  }
+
+  private dequeue(): Waiter | undefined {
+    const first = this.queues.entries().next();
+    if (first.done) return undefined;
+    const [client, queue] = first.value;
+    const waiter = queue.shift()!;
+    this.waitingCount--;
+    // Map order is the rotation: the served client goes to the back, or leaves when it has nothing left.
+    this.queues.delete(client);
+    if (queue.length > 0) this.queues.set(client, queue);
+    return waiter;
+  }
+
+  /** The client with the longest queue, if it is longer than `length` (and not `client`). */
+  private longestOtherThan(client: string, length: number): string | undefined {
+    let longest: string | undefined;
+    let max = length;
+    for (const [other, queue] of this.queues) {
+      if (other !== client && queue.length > max) {
+        longest = other;
+        max = queue.length;
+      }
+    }
+    return longest;
+  }
+
+  private busy(expectedWaitMs: number): ServerBusyError {
+    this.onShed?.();
+    return new ServerBusyError(Math.max(1, Math.ceil(expectedWaitMs / 1000)));
   }
 }

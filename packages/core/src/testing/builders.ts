@@ -1,4 +1,4 @@
-import { InMemoryLoginThrottle, type LoginThrottleLimits } from '../adapters/in-memory-login-throttle.js';
+import { InMemoryLoginThrottle } from '../adapters/in-memory-login-throttle.js';
 import { ScryptPasswordHasher, type ScryptParameters } from '../adapters/scrypt-password-hasher.js';
 import { createCore, type Core, type CoreDeps } from '../create-core.js';
 import { FakeChatProvisioner } from './fake-chat-provisioner.js';
@@ -22,12 +22,12 @@ export interface TestCore {
 }
 
 /** A core on in-memory adapters, a manual clock and cheap scrypt: the unit-test rig. */
-export function aTestCore(overrides: Partial<CoreDeps> & { throttleLimits?: LoginThrottleLimits } = {}): TestCore {
+export function aTestCore(overrides: Partial<CoreDeps> = {}): TestCore {
   const clock = new ManualClock();
   const users = new InMemoryUserRepository();
   const chat = new FakeChatProvisioner();
   const tokens = new FakeTokenIssuer(clock);
-  const throttle = new InMemoryLoginThrottle(overrides.throttleLimits);
+  const throttle = new InMemoryLoginThrottle();
   const hasher = new ScryptPasswordHasher({ parameters: CHEAP_SCRYPT_PARAMETERS });
   const leaseSeconds = overrides.registrationLeaseSeconds ?? 60;
   const core = createCore({

@@ -3,7 +3,7 @@ import { parseAccount } from '../domain/account.js';
 import { parsePresentedPassword } from '../domain/password.js';
 import { hasCode, InvalidCredentialsError, TooManyAttemptsError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
-import type { LoginThrottle } from '../ports/login-throttle.js';
+import type { LoginThrottle, ThrottleLimit } from '../ports/login-throttle.js';
 import type { Logger } from '../ports/logger.js';
 import { notify, type LoginOutcome, type Observer } from '../ports/observer.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
@@ -25,6 +25,21 @@ export interface LoggedIn {
   readonly chatToken: IssuedToken;
 }
 
+/** How many wrong passwords are checked before logins are refused with `too_many_attempts`. */
+export interface LoginLimits {
+  /** Failures allowed per client address for one account in a window. @default 10 */
+  readonly maxFailures: number;
+  /**
+   * Failures allowed per account across all addresses, and per address across all accounts: caps
+   * distributed guessing at one account and one address guessing at many. @default 100
+   */
+  readonly maxFailuresPerAccount: number;
+  /** Window length, counted from the window's first attempt. @default 900 */
+  readonly windowSeconds: number;
+}
+
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = Object.freeze({ maxFailures: 10, maxFailuresPerAccount: 100, windowSeconds: 900 });
+
 export interface LoginUserDeps {
   users: UserRepository;
   passwordHasher: PasswordHasher;
@@ -32,6 +47,7 @@ export interface LoginUserDeps {
   clock: Clock;
   saga: ChatAccountSaga;
   issueChatToken: IssueChatToken;
+  limits: LoginLimits;
   logger?: Logger;
   /** Receives a `login` event per attempt (malformed requests are not attempts). */
   observer?: Observer;
@@ -68,28 +84,61 @@ export class LoginUser {
     const account = parseAccount(input.account);
     const password = parsePresentedPassword(input.password);
     const { users, passwordHasher, loginThrottle } = this.deps;
-    // Under a login flood, refuse before the database reads of a request that cannot be hashed.
-    passwordHasher.checkCapacity?.();
-    const keys = [`account:${account.accountKey}`];
-    if (input.clientAddress) keys.push(`address:${input.clientAddress}`);
+    const client = input.clientAddress;
+    // Under a login flood, refuse before the database work of a request that cannot be hashed.
+    passwordHasher.checkCapacity?.(client);
 
-    const decision = await loginThrottle.check(keys, this.now());
+    // The attempt is counted before the password is checked, so parallel guesses cannot overshoot a
+    // limit; a correct password gives the attempt back.
+    const limits = this.limitsFor(account.accountKey, client);
+    const decision = await loginThrottle.claim(limits, this.now());
     if (!decision.allowed) throw new TooManyAttemptsError(decision.retryAfterSeconds);
+    const [pair, ...shared] = limits.map((limit) => limit.key);
 
-    const user = await users.findByAccountKey(account.accountKey);
-    const ok = user?.passwordHash
-      ? await passwordHasher.verify(user.passwordHash, password)
-      : (await passwordHasher.verify(await this.decoy(), password), false);
-    if (!user || !ok) {
-      await loginThrottle.recordFailure(keys, this.now());
-      throw new InvalidCredentialsError();
+    let user: UserRecord | undefined;
+    let ok: boolean;
+    try {
+      user = await users.findByAccountKey(account.accountKey);
+      ok = user?.passwordHash
+        ? await passwordHasher.verify(user.passwordHash, password, client)
+        : (await passwordHasher.verify(await this.decoy(), password, client), false);
+    } catch (err) {
+      // Busy hasher, database failure: no password was judged, so the attempt does not count.
+      await this.settle(() => loginThrottle.release(limits.map((limit) => limit.key)));
+      throw err;
     }
-    await loginThrottle.reset(keys[0]!);
+    if (!user || !ok) throw new InvalidCredentialsError();
+    // The owner proved the password from this address: forget its failures there; failures that
+    // others made elsewhere keep counting against the account.
+    await this.settle(async () => {
+      await loginThrottle.reset(pair!);
+      await loginThrottle.release(shared);
+    });
 
     const active = user.status === 'active' ? user : await this.deps.saga.resume(user);
     await this.rehashIfNeeded(active, password);
     const principal = principalOf(active);
     return { principal, chatToken: await this.deps.issueChatToken.execute(principal) };
+  }
+
+  /** The (address, account) pair first; without an address, all such callers share one pair per account. */
+  private limitsFor(accountKey: string, client: string | undefined): ThrottleLimit[] {
+    const { maxFailures, maxFailuresPerAccount, windowSeconds } = this.deps.limits;
+    const limits: ThrottleLimit[] = [
+      { key: `login:pair:${JSON.stringify([client ?? null, accountKey])}`, max: maxFailures, windowSeconds },
+      { key: `login:account:${accountKey}`, max: maxFailuresPerAccount, windowSeconds },
+    ];
+    if (client !== undefined) limits.push({ key: `login:address:${client}`, max: maxFailuresPerAccount, windowSeconds });
+    return limits;
+  }
+
+  // Throttle bookkeeping after the outcome is known must not change the outcome.
+  private async settle(bookkeeping: () => Promise<void>): Promise<void> {
+    try {
+      await bookkeeping();
+    } catch (err) {
+      this.deps.logger?.warn({ err }, 'login throttle bookkeeping failed');
+    }
   }
 
   private async rehashIfNeeded(user: UserRecord, password: string): Promise<void> {

@@ -59,7 +59,7 @@ export class ProvisionChatUser {
   }
 
   private reserveOrTakeOver(account: Account, row: UserRecord | undefined): Promise<UserRecord> {
-    return row ? this.deps.saga.resume(row) : this.deps.saga.register(account, null);
+    return row ? this.deps.saga.resume(row) : this.deps.saga.register(account);
   }
 
   /**

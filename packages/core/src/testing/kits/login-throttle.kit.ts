@@ -1,85 +1,99 @@
 import { expect } from 'chai';
-import type { LoginThrottleLimits } from '../../adapters/in-memory-login-throttle.js';
-import type { LoginThrottle } from '../../ports/login-throttle.js';
+import type { LoginThrottle, ThrottleLimit } from '../../ports/login-throttle.js';
 import { eachTest, uniqueName, type Teardown } from './kit-support.js';
 
 export interface LoginThrottleKitSubject extends Teardown {
   throttle: LoginThrottle;
+  /** A second throttle on the same store (another server instance), when the adapter can share one. */
+  peer?: LoginThrottle;
 }
 
-const LIMITS: LoginThrottleLimits = { maxFailures: 3, windowSeconds: 60 };
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
+const limit = (key: string, max = 3, windowSeconds = 60): ThrottleLimit => ({ key, max, windowSeconds });
 
-/** The {@link LoginThrottle} contract; `factory` builds a throttle with the limits it is given. */
-export function loginThrottleContract(label: string, factory: (limits: LoginThrottleLimits) => Promise<LoginThrottleKitSubject>): void {
+/** The {@link LoginThrottle} contract. */
+export function loginThrottleContract(label: string, factory: () => Promise<LoginThrottleKitSubject>): void {
   describe(`LoginThrottle contract: ${label}`, function () {
-    const subject = eachTest(() => factory(LIMITS));
+    const subject = eachTest(factory);
     const throttle = () => subject.get().throttle;
+    const claims = async (limits: ThrottleLimit[], seconds: number[]) => {
+      const out = [];
+      for (const s of seconds) out.push(await throttle().claim(limits, at(s)));
+      return out;
+    };
 
-    it('allows a key with no failures', async function () {
-      expect(await throttle().check([uniqueName('k')], at(0))).to.deep.equal({ allowed: true });
-    });
-
-    it('allows up to maxFailures - 1 failures and blocks at maxFailures', async function () {
+    it('allows max claims in a window and refuses the next with the seconds left', async function () {
       const key = uniqueName('k');
-      await throttle().recordFailure([key], at(0));
-      await throttle().recordFailure([key], at(1));
-      expect(await throttle().check([key], at(2))).to.deep.equal({ allowed: true });
-      await throttle().recordFailure([key], at(2));
-      expect(await throttle().check([key], at(3))).to.deep.equal({ allowed: false, retryAfterSeconds: 57 });
+      const decisions = await claims([limit(key)], [0, 1, 2, 3]);
+      expect(decisions.slice(0, 3)).to.deep.equal([{ allowed: true }, { allowed: true }, { allowed: true }]);
+      expect(decisions[3]).to.deep.equal({ allowed: false, retryAfterSeconds: 57 });
+      expect(await throttle().claim([limit(key)], at(59.5))).to.deep.equal({ allowed: false, retryAfterSeconds: 1 });
     });
 
-    it('lifts the block when the window that began with the first failure ends', async function () {
+    it('starts a new window with the first claim after the old one ended', async function () {
       const key = uniqueName('k');
-      for (const s of [0, 10, 20]) await throttle().recordFailure([key], at(s));
-      expect(await throttle().check([key], at(59))).to.deep.equal({ allowed: false, retryAfterSeconds: 1 });
-      expect(await throttle().check([key], at(60))).to.deep.equal({ allowed: true });
+      await claims([limit(key)], [0, 1, 2]);
+      expect(await claims([limit(key)], [60, 61, 62])).to.deep.equal([{ allowed: true }, { allowed: true }, { allowed: true }]);
+      expect(await throttle().claim([limit(key)], at(63))).to.deep.equal({ allowed: false, retryAfterSeconds: 57 });
     });
 
-    it('starts a new window after the old one ended', async function () {
-      const key = uniqueName('k');
-      for (const s of [0, 1]) await throttle().recordFailure([key], at(s));
-      await throttle().recordFailure([key], at(61));
-      await throttle().recordFailure([key], at(62));
-      expect(await throttle().check([key], at(63))).to.deep.equal({ allowed: true });
-      await throttle().recordFailure([key], at(63));
-      expect(await throttle().check([key], at(64))).to.deep.equal({ allowed: false, retryAfterSeconds: 57 });
-    });
-
-    it('blocks when any of several keys is blocked, with the longest wait', async function () {
-      const [a, b, c] = [uniqueName('a'), uniqueName('b'), uniqueName('c')];
-      for (const s of [0, 1, 2]) await throttle().recordFailure([a], at(s));
-      for (const s of [10, 11, 12]) await throttle().recordFailure([b], at(s));
-      expect(await throttle().check([c, a, b], at(20))).to.deep.equal({ allowed: false, retryAfterSeconds: 50 });
-      expect(await throttle().check([c], at(20))).to.deep.equal({ allowed: true });
-    });
-
-    it('counts one failure for each key given', async function () {
+    it('counts a refused claim against no key, and an allowed one against every key', async function () {
       const [a, b] = [uniqueName('a'), uniqueName('b')];
-      for (const s of [0, 1, 2]) await throttle().recordFailure([a, b], at(s));
-      expect(await throttle().check([a], at(3))).to.have.property('allowed', false);
-      expect(await throttle().check([b], at(3))).to.have.property('allowed', false);
+      await claims([limit(a, 1)], [0]);
+      expect(await throttle().claim([limit(b, 2), limit(a, 1)], at(1))).to.deep.equal({ allowed: false, retryAfterSeconds: 59 });
+      expect(await claims([limit(b, 2)], [2, 3])).to.deep.equal([{ allowed: true }, { allowed: true }]);
+      expect(await throttle().claim([limit(b, 2)], at(4))).to.have.property('allowed', false);
     });
 
-    it('counts concurrent failures without losing any', async function () {
+    it('refuses with the longest wait among the exhausted keys, each with its own limit and window', async function () {
+      const [a, b, c] = [uniqueName('a'), uniqueName('b'), uniqueName('c')];
+      await claims([limit(a, 1, 60)], [0]);
+      await claims([limit(b, 2, 600)], [10, 11]);
+      expect(await throttle().claim([limit(c), limit(a, 1, 60), limit(b, 2, 600)], at(20))).to.deep.equal({
+        allowed: false, retryAfterSeconds: 590,
+      });
+      expect(await throttle().claim([limit(c)], at(20))).to.deep.equal({ allowed: true });
+    });
+
+    it('admits exactly max of many concurrent claims', async function () {
       const key = uniqueName('k');
-      await Promise.all([0, 0, 0].map(() => throttle().recordFailure([key], at(0))));
-      expect(await throttle().check([key], at(1))).to.have.property('allowed', false);
+      const { peer } = subject.get();
+      const decisions = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (peer && i % 2 === 1 ? peer : throttle()).claim([limit(key, 3), limit(uniqueName('x'), 50)], at(0))),
+      );
+      expect(decisions.filter((d) => d.allowed)).to.have.length(3);
+    });
+
+    it('gives back one claim per key on release', async function () {
+      const [a, b] = [uniqueName('a'), uniqueName('b')];
+      await claims([limit(a), limit(b)], [0, 1, 2]);
+      await throttle().release([a]);
+      expect(await throttle().claim([limit(a)], at(3))).to.deep.equal({ allowed: true });
+      expect(await throttle().claim([limit(a)], at(4))).to.have.property('allowed', false);
+      expect(await throttle().claim([limit(b)], at(4))).to.have.property('allowed', false);
     });
 
     it('forgets a key on reset, and only that key', async function () {
       const [a, b] = [uniqueName('a'), uniqueName('b')];
-      for (const s of [0, 1, 2]) await throttle().recordFailure([a, b], at(s));
+      await claims([limit(a), limit(b)], [0, 1, 2]);
       await throttle().reset(a);
-      expect(await throttle().check([a], at(3))).to.deep.equal({ allowed: true });
-      expect(await throttle().check([b], at(3))).to.have.property('allowed', false);
+      expect(await throttle().claim([limit(a)], at(3))).to.deep.equal({ allowed: true });
+      expect(await throttle().claim([limit(b)], at(3))).to.have.property('allowed', false);
+    });
+
+    it('ignores a release or reset of an unknown key', async function () {
+      const key = uniqueName('k');
+      await throttle().release([key]);
+      await throttle().reset(key);
+      expect(await claims([limit(key, 1)], [0])).to.deep.equal([{ allowed: true }]);
     });
 
     it('accepts keys with any characters', async function () {
       const key = `${uniqueName('k')}:ü😀\u0000'"; --`;
-      for (const s of [0, 1, 2]) await throttle().recordFailure([key], at(s));
-      expect(await throttle().check([key], at(3))).to.have.property('allowed', false);
+      await claims([limit(key, 1)], [0]);
+      expect(await throttle().claim([limit(key, 1)], at(1))).to.have.property('allowed', false);
+      expect(await throttle().claim([limit(`${key}x`, 1)], at(1))).to.have.property('allowed', true);
     });
   });
 }

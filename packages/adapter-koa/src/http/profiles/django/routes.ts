@@ -20,7 +20,11 @@ export function djangoRoutes(router: Router, core: HttpCore, settings: ProfileSe
 
   const register: Middleware = async (ctx) => {
     const body = await readJsonObject(ctx, limit);
-    await core.registerUser.execute({ account: stringField(body, 'userAccount'), password: stringField(body, 'userPassword') });
+    await core.registerUser.execute({
+      account: stringField(body, 'userAccount'),
+      password: stringField(body, 'userPassword'),
+      clientAddress: ctx.ip,
+    });
     ok(ctx, {});
   };
 

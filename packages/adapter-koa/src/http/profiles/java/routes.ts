@@ -26,7 +26,11 @@ export function javaRoutes(router: Router, core: HttpCore, settings: ProfileSett
 
   const register: Middleware = async (ctx) => {
     const body = await readJsonObject(ctx, limit);
-    await core.registerUser.execute({ account: requiredString(body, 'userAccount'), password: requiredString(body, 'userPassword') });
+    await core.registerUser.execute({
+      account: requiredString(body, 'userAccount'),
+      password: requiredString(body, 'userPassword'),
+      clientAddress: ctx.ip,
+    });
     ok(ctx, {});
   };
 
