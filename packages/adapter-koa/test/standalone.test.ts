@@ -298,7 +298,11 @@ describe('embedding', () => {
   });
 });
 
-describe('the CLI', () => {
+describe('the CLI', function () {
+  // Each test spawns Node with the TypeScript loader, which compiles the whole server on start: on a
+  // busy machine that alone takes many seconds, so these tests get a wide margin (they assert behaviour).
+  this.timeout(90_000);
+
   let cwd: string;
   beforeEach(() => {
     cwd = mkdtempSync(join(tmpdir(), 'chat-app-server-cli-'));
