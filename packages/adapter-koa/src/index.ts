@@ -4,6 +4,9 @@
  * The standalone server (database, Agora, configuration) is in `./standalone`.
  */
 export { createApp, type AppOptions, type ObservedRequest } from './http/app.js';
+export { apiDocument, API_CONTRACT } from './http/routes.js';
+export { openApiDocument } from './http/openapi.js';
+export type { ProfileContract, ProfileRoutes, RouteContract, RouteAuth, AnyErrorCode } from './http/contract.js';
 export { createRouter, type HttpCore, type RouterOptions, type ProfileSettings, type TokenAuth } from './http/routes.js';
 export { errorMiddleware, renderError } from './http/error-middleware.js';
 export { errorResponse, type ErrorTable, type ErrorResponse, type ErrorContext } from './http/error-response.js';

@@ -5,8 +5,13 @@ import { errorMiddleware } from './error-middleware.js';
 import { HttpError } from './error-status.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from './input.js';
 import type { HttpLogger } from './logger.js';
+import { serve, type ProfileRoutes, type RouteContract } from './contract.js';
+import { openApiDocument } from './openapi.js';
+import { DJANGO_PROFILE, DJANGO_ROUTES } from './profiles/django/contract.js';
 import { djangoRoutes, ok } from './profiles/django/routes.js';
+import { JAVA_PROFILE, JAVA_ROUTES } from './profiles/java/contract.js';
 import { javaRoutes } from './profiles/java/routes.js';
+import { SERVICE_PROFILE, SERVICE_ROUTES } from './service-contract.js';
 import { requestIdMiddleware } from './request-id.js';
 
 /** The use cases the HTTP API calls (a whole {@link Core} fits). */
@@ -49,7 +54,7 @@ export interface ProfileSettings {
 
 /**
  * The chat-app-server HTTP API as a @koa/router router, to mount in any Koa app: the Django sample
- * server's profile (`profiles/django`), the Java demo server's (`profiles/java`) and the health endpoints. Each route renders its own errors in its
+ * server's profile (`profiles/django`), the Java demo server's (`profiles/java`) and the service endpoints. Each route renders its own errors in its
  * profile's shape, so it behaves the same inside an app that has a different error policy.
  * @example
  * const router = createRouter(core, { logger });
@@ -66,19 +71,40 @@ export function createRouter(core: HttpCore, options: RouterOptions = {}): Route
   const router = new Router();
   djangoRoutes(router, core, settings);
   javaRoutes(router, core, settings);
-  healthRoutes(router, options);
+  serviceRoutes(router, options, settings);
   return router;
 }
 
-function healthRoutes(router: Router, options: RouterOptions): void {
+/** Every route {@link createRouter} serves, by profile: what `/openapi.json` documents. */
+export const API_CONTRACT: readonly ProfileRoutes[] = [
+  { profile: DJANGO_PROFILE, routes: Object.values(DJANGO_ROUTES) },
+  { profile: JAVA_PROFILE, routes: Object.values<RouteContract>(JAVA_ROUTES) },
+  { profile: SERVICE_PROFILE, routes: Object.values<RouteContract>(SERVICE_ROUTES) },
+];
+
+let document: Record<string, unknown> | undefined;
+
+/** The OpenAPI 3.1 document of the API, as `GET /openapi.json` serves it. */
+export function apiDocument(): Record<string, unknown> {
+  document ??= openApiDocument(API_CONTRACT, { title: 'chat-app-server', version: '0.1.0' });
+  return document;
+}
+
+function serviceRoutes(router: Router, options: RouterOptions, settings: ProfileSettings): void {
   const readinessTimeoutMs = options.readinessTimeoutMs ?? 2000;
-  const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(options.logger)];
+  const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(options.logger, SERVICE_PROFILE.errors)];
+  const R = SERVICE_ROUTES;
+  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5]) =>
+    serve(router, contract, SERVICE_PROFILE, guard, settings.bodyLimitBytes, handler);
 
-  const healthz: Middleware = async (ctx) => {
-    ok(ctx, { status: 'ok' });
-  };
+  route(R.healthz, async (ctx) => ok(ctx, R.healthz, { code: 200, status: 'ok' }));
 
-  const readyz: Middleware = async (ctx) => {
+  route(R.openapi, async (ctx) => {
+    ctx.status = 200;
+    ctx.body = apiDocument();
+  });
+
+  route(R.readyz, async (ctx) => {
     let checks: unknown;
     if (options.readiness) {
       let ready: boolean;
@@ -98,11 +124,8 @@ function healthRoutes(router: Router, options: RouterOptions): void {
       }
       if (!ready) throw new HttpError('not_ready', 'The server is not ready (database unavailable).', { 'Retry-After': '5' });
     }
-    ok(ctx, isStringRecord(checks) ? { status: 'ready', checks } : { status: 'ready' });
-  };
-
-  router.get('/healthz', ...guard, healthz);
-  router.get('/readyz', ...guard, readyz);
+    ok(ctx, R.readyz, isStringRecord(checks) ? { code: 200, status: 'ready', checks } : { code: 200, status: 'ready' });
+  });
 }
 
 function isStringRecord(value: unknown): value is Record<string, string> {

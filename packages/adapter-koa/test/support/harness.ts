@@ -7,6 +7,7 @@ import { CHEAP_SCRYPT_PARAMETERS } from '@chat-app-server/core/testing';
 import { startAgoraEmulator, type AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
 import { createDatabase } from '@chat-app-server/adapter-knex';
 import { pino, type Logger } from 'pino';
+import { CONTRACT_CHECKED } from './contract.js';
 import { loadConfig, startServer, type ChatAppServer, type Env, type ServerOverrides } from '../../src/standalone/index.js';
 
 export const TEST_AGORA = Object.freeze({
@@ -134,9 +135,10 @@ export async function startTestServer(
   const db = await createTestDatabase(dialect);
   try {
     const server = await startServerOn(db, emulator, options);
+    const stopServer = server.stop;
     return Object.assign(server, {
       stop: async () => {
-        await server.close();
+        await stopServer();
         await db.drop();
       },
     });
@@ -162,7 +164,17 @@ export async function startServerOn(
     ...(db.schema ? { databaseSchema: db.schema } : {}),
     ...options.overrides,
   });
-  return Object.assign(server, { db, logs, stop: () => server.close() });
+  // Every response of a test server is checked against the OpenAPI document (support/http.ts).
+  const origin = new URL(server.url).origin;
+  CONTRACT_CHECKED.add(origin);
+  return Object.assign(server, {
+    db,
+    logs,
+    stop: async () => {
+      CONTRACT_CHECKED.delete(origin);
+      await server.close();
+    },
+  });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

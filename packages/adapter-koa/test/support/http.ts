@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { CONTRACT_CHECKED, expectMatchesContract } from './contract.js';
 
 export interface HttpResponse {
   readonly status: number;
@@ -47,7 +48,14 @@ export function request(baseUrl: string, method: string, path: string, options: 
           } catch {
             body = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+          const status = res.statusCode ?? 0;
+          try {
+            if (CONTRACT_CHECKED.has(url.origin)) expectMatchesContract(method, path, status, body, res.headers['content-type']);
+          } catch (err) {
+            reject(err);
+            return;
+          }
+          resolve({ status, headers: res.headers, text, body });
         });
         res.on('error', reject);
       },

@@ -1,90 +1,62 @@
-import { InvalidRequestError, type RtcRole } from '@chat-app-server/core';
+import type { RtcRole } from '@chat-app-server/core';
 import type { Router } from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { requiredBearer, tokenCaller } from '../../authenticate.js';
+import { serve, type RouteContract } from '../../contract.js';
 import { errorMiddleware } from '../../error-middleware.js';
-import { parseQuery, readJsonObject } from '../../input.js';
 import { requestIdMiddleware } from '../../request-id.js';
 import type { HttpCore, ProfileSettings } from '../../routes.js';
-import { DJANGO_ERRORS } from './errors.js';
-
-const TOKEN_QUERY = ['channelName', 'publisherRole', 'userAccount'] as const;
+import { DJANGO_PROFILE, DJANGO_ROUTES } from './contract.js';
+import type { Static } from '@sinclair/typebox';
 
 /**
  * The Django sample server's API (`/app/user/*`, `GET /token`): its paths and bodies, real HTTP
- * statuses mirrored in `code`, errors as `{code, error, message}` (see {@link DJANGO_ERRORS}).
+ * statuses mirrored in `code`, errors as `{code, error, message}` (see {@link DJANGO_PROFILE}).
  */
 export function djangoRoutes(router: Router, core: HttpCore, settings: ProfileSettings): void {
-  const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(settings.logger, DJANGO_ERRORS)];
-  const limit = settings.bodyLimitBytes;
+  const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(settings.logger, DJANGO_PROFILE.errors)];
+  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5]) =>
+    serve(router, contract, DJANGO_PROFILE, guard, settings.bodyLimitBytes, handler);
+  const R = DJANGO_ROUTES;
 
-  const register: Middleware = async (ctx) => {
-    const body = await readJsonObject(ctx, limit);
-    await core.registerUser.execute({
-      account: stringField(body, 'userAccount'),
-      password: stringField(body, 'userPassword'),
-      clientAddress: ctx.ip,
-    });
-    ok(ctx, {});
-  };
+  route(R.register, async (ctx, { body }) => {
+    await core.registerUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
+    ok(ctx, R.register, { code: 200 });
+  });
 
-  const login: Middleware = async (ctx) => {
-    const body = await readJsonObject(ctx, limit);
-    const { principal, chatToken } = await core.loginUser.execute({
-      account: stringField(body, 'userAccount'),
-      password: stringField(body, 'userPassword'),
-      clientAddress: ctx.ip,
-    });
-    ok(ctx, {
+  route(R.login, async (ctx, { body }) => {
+    const { principal, chatToken } = await core.loginUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
+    ok(ctx, R.login, {
+      code: 200,
       accessToken: chatToken.token,
       expireTimestamp: chatToken.expireTimestamp,
       chatUserName: principal.chatUsername,
       agoraUid: String(principal.agoraUid),
     });
-  };
+  });
 
-  const token: Middleware = async (ctx) => {
-    const query = parseQuery(ctx.querystring, TOKEN_QUERY);
+  route(R.token, async (ctx, { query }) => {
     const { principal } = await tokenCaller(ctx, core, settings.tokenAuth, query.userAccount);
-    const issued = await core.issueRtcToken.execute({
-      principal,
-      channelName: query.channelName ?? '',
-      role: roleOf(query.publisherRole),
-    });
-    ok(ctx, {
+    const role: RtcRole = query.publisherRole === 'true' ? 'publisher' : 'subscriber';
+    const issued = await core.issueRtcToken.execute({ principal, channelName: query.channelName, role });
+    ok(ctx, R.token, {
+      code: 200,
       accessToken: issued.token,
       expireTimestamp: issued.expireTimestamp,
       chatUserName: principal.chatUsername,
       agoraUid: String(principal.agoraUid),
     });
-  };
+  });
 
-  const renew: Middleware = async (ctx) => {
+  route(R.renew, async (ctx) => {
     const { principal, chatToken } = await core.renewToken.execute({ chatToken: requiredBearer(ctx) });
-    ok(ctx, { accessToken: chatToken.token, expireTimestamp: chatToken.expireTimestamp, chatUserName: principal.chatUsername });
-  };
-
-  router.post('/app/user/register', ...guard, register);
-  router.post('/app/user/login', ...guard, login);
-  router.get('/token', ...guard, token);
-  router.post('/app/user/token/renew', ...guard, renew);
+    ok(ctx, R.renew, { code: 200, accessToken: chatToken.token, expireTimestamp: chatToken.expireTimestamp, chatUserName: principal.chatUsername });
+  });
 }
 
-/** A success in the Django profile: `{code: 200, ...}`, never cached (it carries tokens). */
-export function ok(ctx: Context, body: Record<string, unknown>): void {
+/** A success: the body its contract describes, never cached (it carries tokens). */
+export function ok<C extends RouteContract>(ctx: Context, _contract: C, body: Static<C['response']>): void {
   ctx.status = 200;
   ctx.set('Cache-Control', 'no-store');
-  ctx.body = { code: 200, ...body };
-}
-
-function stringField(body: Record<string, unknown>, name: string): string {
-  const value = body[name];
-  if (typeof value !== 'string') throw new InvalidRequestError(name, `${name} must be a string.`);
-  return value;
-}
-
-function roleOf(publisherRole: string | undefined): RtcRole {
-  if (publisherRole === undefined || publisherRole === 'false') return 'subscriber';
-  if (publisherRole === 'true') return 'publisher';
-  throw new InvalidRequestError('publisherRole', 'publisherRole must be true or false.');
+  ctx.body = body;
 }

@@ -1,120 +1,91 @@
 import { AGORA_UID_MAX, ForbiddenError, InvalidRequestError, type ChannelMember, type Principal } from '@chat-app-server/core';
+import type { Static } from '@sinclair/typebox';
 import type { Router } from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { optionalCaller, requiredBearer, tokenCaller } from '../../authenticate.js';
+import { serve, type RouteContract } from '../../contract.js';
 import { errorMiddleware } from '../../error-middleware.js';
-import { parseQuery, readJsonObject } from '../../input.js';
 import { requestIdMiddleware } from '../../request-id.js';
 import type { HttpCore, ProfileSettings } from '../../routes.js';
-import { JAVA_ERRORS } from './errors.js';
+import { JAVA_PROFILE, JAVA_ROUTES } from './contract.js';
 
 /** Path prefixes of this profile: the app renders their 404/405 in the Java demo's envelope. */
 export const JAVA_PATH_PREFIXES: readonly string[] = ['/app/chat/', '/token/rtc/', '/agora/channel/'];
-
-const TOKEN_QUERY = ['userAccount'] as const;
-const MAPPER_QUERY = ['channelName'] as const;
 
 /**
  * The API of Agora's Java demo server (`chat-app-demo-server`), which Agora's sample apps call:
  * `/app/chat/user/register|login`, its RTC token endpoints and channel mapper, answering
  * `{code: "RES_OK", statusCode: 200, ...}` and errors as `{code, statusCode, errorInfo}` (see
- * {@link JAVA_ERRORS}), with no field the demo does not send.
+ * {@link JAVA_PROFILE}), with no field the demo does not send.
  */
 export function javaRoutes(router: Router, core: HttpCore, settings: ProfileSettings): void {
-  const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(settings.logger, JAVA_ERRORS)];
-  const limit = settings.bodyLimitBytes;
+  const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(settings.logger, JAVA_PROFILE.errors)];
+  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5]) =>
+    serve(router, contract, JAVA_PROFILE, guard, settings.bodyLimitBytes, handler);
+  const R = JAVA_ROUTES;
 
-  const register: Middleware = async (ctx) => {
-    const body = await readJsonObject(ctx, limit);
-    await core.registerUser.execute({
-      account: requiredString(body, 'userAccount'),
-      password: requiredString(body, 'userPassword'),
-      clientAddress: ctx.ip,
-    });
-    ok(ctx, {});
-  };
+  route(R.register, async (ctx, { body }) => {
+    await core.registerUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
+    ok(ctx, R.register, { code: 'RES_OK', statusCode: 200 });
+  });
 
-  const login: Middleware = async (ctx) => {
-    const body = await readJsonObject(ctx, limit);
-    const { principal, chatToken } = await core.loginUser.execute({
-      account: requiredString(body, 'userAccount'),
-      password: requiredString(body, 'userPassword'),
-      clientAddress: ctx.ip,
-    });
-    ok(ctx, {
+  route(R.login, async (ctx, { body }) => {
+    const { principal, chatToken } = await core.loginUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
+    ok(ctx, R.login, {
+      code: 'RES_OK',
+      statusCode: 200,
       accessToken: chatToken.token,
       token: chatToken.token,
       expireTimestamp: chatToken.expireTimestamp,
       chatUserName: principal.chatUsername,
       agoraUid: String(principal.agoraUid),
     });
-  };
+  });
 
   // The demo's tokens carry every RTC publishing privilege: its clients join as broadcasters.
-  const rtcToken = async (ctx: Context, principal: Principal, agoraUid: number | undefined) => {
-    const issued = await core.issueRtcToken.execute({
-      principal, channelName: ctx.params.channelName ?? '', role: 'publisher', ...(agoraUid === undefined ? {} : { agoraUid }),
+  const rtcToken = async (ctx: Context, contract: typeof R.rtcToken | typeof R.chatRtcTokenOwnUid, principal: Principal, channelName: string, agoraUid?: number) => {
+    const issued = await core.issueRtcToken.execute({ principal, channelName, role: 'publisher', ...(agoraUid === undefined ? {} : { agoraUid }) });
+    ok(ctx, contract, {
+      code: 'RES_OK', statusCode: 200, accessToken: issued.token, expireTimestamp: issued.expireTimestamp, agoraUid: String(agoraUid ?? principal.agoraUid),
     });
-    ok(ctx, { accessToken: issued.token, expireTimestamp: issued.expireTimestamp, agoraUid: String(agoraUid ?? principal.agoraUid) });
   };
 
-  const tokenForUid: Middleware = async (ctx) => {
-    const agoraUid = parseAgoraUid(ctx.params.agoraUid);
-    const query = parseQuery(ctx.querystring, TOKEN_QUERY);
+  for (const contract of [R.rtcToken, R.chatRtcToken]) {
+    route(contract, async (ctx, { params, query }) => {
+      const agoraUid = parseAgoraUid(params.agoraUid);
+      const { principal } = await tokenCaller(ctx, core, settings.tokenAuth, query.userAccount, { acceptChatUsername: true });
+      // Under TOKEN_AUTH=legacy, as the demo did, the client picks the uid (anyone may get any account's tokens then anyway).
+      if (settings.tokenAuth === 'legacy') return rtcToken(ctx, contract, principal, params.channelName, agoraUid);
+      if (agoraUid !== principal.agoraUid) throw new ForbiddenError("agoraUid is not the authenticated user's: use the agoraUid from login.");
+      return rtcToken(ctx, contract, principal, params.channelName);
+    });
+  }
+
+  route(R.chatRtcTokenOwnUid, async (ctx, { params, query }) => {
     const { principal } = await tokenCaller(ctx, core, settings.tokenAuth, query.userAccount, { acceptChatUsername: true });
-    if (settings.tokenAuth === 'legacy') {
-      // As the demo did: the client picks the uid (anyone may ask for any account's tokens in this mode anyway).
-      await rtcToken(ctx, principal, agoraUid);
-      return;
-    }
-    if (agoraUid !== principal.agoraUid) throw new ForbiddenError("agoraUid is not the authenticated user's: use the agoraUid from login.");
-    await rtcToken(ctx, principal, undefined);
-  };
+    await rtcToken(ctx, R.chatRtcTokenOwnUid, principal, params.channelName);
+  });
 
-  const tokenForCaller: Middleware = async (ctx) => {
-    const query = parseQuery(ctx.querystring, TOKEN_QUERY);
-    const { principal } = await tokenCaller(ctx, core, settings.tokenAuth, query.userAccount, { acceptChatUsername: true });
-    await rtcToken(ctx, principal, undefined);
-  };
-
-  const mapper: Middleware = async (ctx) => {
-    const query = parseQuery(ctx.querystring, MAPPER_QUERY);
-    if (settings.tokenAuth === 'legacy') await optionalCaller(ctx, core);
-    else await core.verifyChatToken.execute(requiredBearer(ctx));
-    const channelName = query.channelName ?? '';
-    const members = await core.listChannelMembers.execute({ channelName });
-    ok(ctx, { channelName, result: mapperResult(members) });
-  };
-
-  router.post('/app/chat/user/register', ...guard, register);
-  router.post('/app/chat/user/login', ...guard, login);
-  router.get('/token/rtc/channel/:channelName/agorauid/:agoraUid', ...guard, tokenForUid);
-  router.get('/app/chat/token/rtc/channel/:channelName/agorauid/:agoraUid', ...guard, tokenForUid);
-  router.get('/app/chat/token/rtc/channel/:channelName', ...guard, tokenForCaller);
-  router.get('/agora/channel/mapper', ...guard, mapper);
-  router.get('/app/chat/agora/channel/mapper', ...guard, mapper);
+  for (const contract of [R.mapper, R.chatMapper]) {
+    route(contract, async (ctx, { query }) => {
+      if (settings.tokenAuth === 'legacy') await optionalCaller(ctx, core);
+      else await core.verifyChatToken.execute(requiredBearer(ctx));
+      const members = await core.listChannelMembers.execute({ channelName: query.channelName });
+      ok(ctx, contract, { code: 'RES_OK', statusCode: 200, channelName: query.channelName, result: mapperResult(members) });
+    });
+  }
 }
 
-/** A success in the Java profile: `{code: "RES_OK", statusCode: 200, ...}`, never cached (it carries tokens). */
-function ok(ctx: Context, body: Record<string, unknown>): void {
+/** A success: the body its contract describes, never cached (it carries tokens). */
+function ok<C extends RouteContract>(ctx: Context, _contract: C, body: Static<C['response']>): void {
   ctx.status = 200;
   ctx.set('Cache-Control', 'no-store');
-  ctx.body = { code: 'RES_OK', statusCode: 200, ...body };
+  ctx.body = body;
 }
 
-// The demo validated with @NotEmpty: "userAccount cannot be empty".
-function requiredString(body: Record<string, unknown>, name: string): string {
-  const value = body[name];
-  if (value === undefined || value === null || value === '') throw new InvalidRequestError(name, `${name} cannot be empty.`);
-  if (typeof value !== 'string') throw new InvalidRequestError(name, `${name} must be a string.`);
-  return value;
-}
-
-const DECIMAL_UID = /^[0-9]{1,10}$/;
-
-function parseAgoraUid(raw: string | undefined): number {
-  const uid = raw !== undefined && DECIMAL_UID.test(raw) ? Number(raw) : 0;
-  if (uid < 1 || uid > AGORA_UID_MAX) throw new InvalidRequestError('agoraUid', `agoraUid must be an integer in 1..${AGORA_UID_MAX}.`);
+function parseAgoraUid(raw: string): number {
+  const uid = Number(raw);
+  if (!(uid >= 1 && uid <= AGORA_UID_MAX)) throw new InvalidRequestError('agoraUid', `agoraUid must be an integer in 1..${AGORA_UID_MAX}.`);
   return uid;
 }
 
