@@ -2,7 +2,7 @@
 // bare-Koa references with autocannon, side by side in one run, and prints one table.
 // BENCH_SECONDS (default 10) sets the length of each measured run. BENCH_ONLY=token runs only the
 // /token comparisons (bare-Koa token route, /token with metrics off and on, /token writing the channel mapper).
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -19,8 +19,11 @@ const SEED_USERS = 32;
 const MAPPER_CHANNELS = 1000;
 const PASSWORD = 'benchmark-password';
 
-// What the bench prints next to its own numbers (measured on a 2-core machine, see the README).
-const DJANGO_SAMPLE = { token: 1400 };
+// A figure this bench does not measure: printed as a cited reference, never judged as a target.
+const DJANGO_SAMPLE_TOKEN = {
+  rps: 1400,
+  source: "Agora's Django sample server (gunicorn, 2 workers) on a 2-core machine, measured outside this bench; see the README",
+};
 
 const results = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'chat-app-server-bench-'));
@@ -59,7 +62,6 @@ async function main() {
   const ok = (cond) => (cond ? 'met' : 'NOT met');
   console.log('\nTargets');
   console.log(`- /token vs bare-Koa token route: ${ratio(tokenRun.rps, tokenBuild.rps)} (>= 0.60: ${ok(tokenRun.rps >= 0.6 * tokenBuild.rps)})`);
-  console.log(`- /token vs the Django sample's ${DJANGO_SAMPLE.token} req/s: ${ratio(tokenRun.rps, DJANGO_SAMPLE.token)}x (>= 3x: ${ok(tokenRun.rps >= 3 * DJANGO_SAMPLE.token)})`);
   console.log(`- /token p99 ${tokenRun.p99} ms (< 25 ms: ${ok(tokenRun.p99 < 25)}), errors ${tokenRun.errors} (0: ${ok(tokenRun.errors === 0)})`);
   console.log(`- /token vs bare-Koa fixed JSON: ${ratio(tokenRun.rps, fixed.rps)}`);
   printMetricsCost(tokenRun, tokenWithMetrics, tokenBuild);
@@ -69,6 +71,8 @@ async function main() {
   console.log(`- /token under login saturation: ${ratio(tokenUnderLoad.rps, tokenRun.rps)} of unloaded (>= 0.50: ${ok(tokenUnderLoad.rps >= 0.5 * tokenRun.rps)}), p99 ${tokenUnderLoad.p99} ms (< 50 ms: ${ok(tokenUnderLoad.p99 < 50)})`);
   console.log(`- login flood: ${loginFlood.ok2xx.toFixed(1)} ok/s, ${loginFlood.shed} 503s with Retry-After, p50 ${loginFlood.p50} ms, p99 ${loginFlood.p99} ms, max ${loginFlood.max} ms, ${loginFlood.errors} errors/timeouts (none hangs, all under 5 s: ${ok(loginFlood.errors === 0 && loginFlood.max < 5000)})`);
   console.log(`- peak RSS under /token load: ${tokenRun.peakRssMb} MB (< 150 MB: ${ok(tokenRun.peakRssMb < 150)})`);
+  console.log('\nCited, not measured by this bench');
+  console.log(`- ${DJANGO_SAMPLE_TOKEN.rps} req/s on /token: ${DJANGO_SAMPLE_TOKEN.source}. This run's /token: ${Math.round(tokenRun.rps)} req/s.`);
 }
 
 async function tokenOnly() {
@@ -158,10 +162,13 @@ async function seed(url) {
 
 async function measure(name, spec, pid) {
   let peakRss = 0;
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, rssOf(pid)); }, 100);
+  let unmeasured;
+  const sample = () => { peakRss = Math.max(peakRss, rssOf(pid)); };
+  const sampler = setInterval(() => { try { sample(); } catch (err) { unmeasured ??= err; } }, 100);
   const r = await childResult(join(here, 'load.mjs'), [], { ...spec, duration: SECONDS });
   clearInterval(sampler);
-  peakRss = Math.max(peakRss, rssOf(pid));
+  if (unmeasured) throw unmeasured;
+  sample();
   const flood = name.includes('flood');
   const row = {
     name,
@@ -185,12 +192,25 @@ function printTable() {
   for (const row of rows) console.log(line(row));
 }
 
+// The resident set size of a running process, in bytes. A figure that cannot be measured stops the
+// bench: printing 0 would pass every memory target.
 function rssOf(pid) {
+  let procStatus;
   try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : 0;
+    procStatus = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return 0;
+    procStatus = undefined; // no /proc here (macOS, BSD): ask ps
+  }
+  const kib = procStatus === undefined ? rssFromPs(pid) : Number(/VmRSS:\s+(\d+) kB/.exec(procStatus)?.[1]);
+  if (!Number.isFinite(kib) || kib <= 0) throw new Error(`cannot measure the RSS of process ${pid}: no /proc/${pid}/status VmRSS and no usable ps`);
+  return kib * 1024;
+}
+
+function rssFromPs(pid) {
+  try {
+    return Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim());
+  } catch {
+    return Number.NaN;
   }
 }
 

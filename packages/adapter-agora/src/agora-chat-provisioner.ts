@@ -4,6 +4,7 @@ import {
   ChatServiceUnavailableError,
   ChatUserExistsError,
   InvalidChatUsernameError,
+  SystemClock,
   hasCode,
   type ChatProvisioner,
   type ChatUser,
@@ -17,10 +18,11 @@ import { AgoraRestClient, type AgoraAnswer, type AgoraBody } from './agora-rest-
 import { parseAppKey } from './app-key.js';
 import { AppTokenCache } from './app-token-cache.js';
 import { assertAgoraCredentials } from './credentials.js';
+import { parseRestApiUrl } from './rest-api-url.js';
 
 /** Options of {@link AgoraChatProvisioner}. */
 export interface AgoraChatProvisionerOptions {
-  /** The REST API host of the app's data center, e.g. `https://a61.chat.agora.io`. */
+  /** The REST API origin of the app's data center, e.g. `https://a61.chat.agora.io` (a bare domain means https). */
   readonly restApiUrl: string;
   /** The Chat App Key, `org_name#app_name`. */
   readonly appKey: string;
@@ -66,7 +68,7 @@ export class AgoraChatProvisioner implements ChatProvisioner {
   constructor(options: AgoraChatProvisionerOptions) {
     assertAgoraCredentials(options.appId, options.appCertificate);
     const { orgName, appName } = parseAppKey(options.appKey);
-    const restApiUrl = normaliseRestApiUrl(options.restApiUrl);
+    const restApiUrl = parseRestApiUrl(options.restApiUrl);
     const lifetime = options.appTokenLifetimeSeconds ?? 86_400;
     if (!Number.isInteger(lifetime) || lifetime < 60 || lifetime > 86_400) {
       throw new RangeError('appTokenLifetimeSeconds must be an integer from 60 to 86400.');
@@ -75,7 +77,7 @@ export class AgoraChatProvisioner implements ChatProvisioner {
     const deadlineMs = positive('deadlineMs', options.deadlineMs ?? 10_000);
     const retries = options.retries ?? 3;
     if (!Number.isInteger(retries) || retries < 0) throw new RangeError('retries must be a non-negative integer.');
-    this.tokens = new AppTokenCache(options.appId, options.appCertificate, lifetime, options.clock ?? { now: () => Date.now() });
+    this.tokens = new AppTokenCache(options.appId, options.appCertificate, lifetime, options.clock ?? new SystemClock());
     this.client = new AgoraRestClient({
       got: options.got ?? defaultGot,
       baseUrl: `${restApiUrl}/${encodeURIComponent(orgName)}/${encodeURIComponent(appName)}`,
@@ -243,18 +245,4 @@ function malformed(answer: AgoraAnswer): ChatServiceUnavailableError {
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds.`);
   return value;
-}
-
-/** Accepts the Console's bare domain too; https is assumed when no scheme is given. */
-function normaliseRestApiUrl(value: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new TypeError('restApiUrl is required, e.g. https://a61.chat.agora.io.');
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? value.trim() : `https://${value.trim()}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new TypeError(`restApiUrl "${value}" is not a URL.`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`restApiUrl "${value}" must use https (or http for emulators).`);
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

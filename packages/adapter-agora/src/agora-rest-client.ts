@@ -44,14 +44,14 @@ type TryOutcome =
  * deadline is exact and the caller learns whether an earlier try may have taken effect.
  */
 export class AgoraRestClient {
-  constructor(private readonly o: AgoraRestClientOptions) {}
+  constructor(private readonly options: AgoraRestClientOptions) {}
 
   /** Sends one call; `operation` names it in observed events (`create_user`, ...). */
   async call(operation: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<AgoraAnswer> {
     const started = performance.now();
     const retries = { count: 0 };
     const observe = (outcome: ChatServiceCallOutcome) =>
-      notify(this.o.observer, { kind: 'chat_service_call', operation, outcome, retries: retries.count, durationMs: performance.now() - started });
+      notify(this.options.observer, { kind: 'chat_service_call', operation, outcome, retries: retries.count, durationMs: performance.now() - started });
     try {
       const answer = await this.send(method, path, body, retries);
       observe(answer.error ? 'refused' : 'success');
@@ -63,17 +63,17 @@ export class AgoraRestClient {
   }
 
   private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, retries: { count: number }): Promise<AgoraAnswer> {
-    const deadline = Date.now() + this.o.deadlineMs;
+    const deadline = Date.now() + this.options.deadlineMs;
     let afterUnknownOutcome = false;
     let rebuiltToken = false;
-    let retriesLeft = this.o.retries;
+    let retriesLeft = this.options.retries;
     let attempt = 0;
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw this.unavailable(new AgoraNetworkError('ETIMEDOUT', 'Deadline reached before a try could start.'));
-      const token = this.o.tokens.token();
-      const outcome = await this.try(method, path, body, token, Math.min(this.o.timeoutMs, remaining));
-      const secrets = [this.o.appCertificate, token];
+      const token = this.options.tokens.token();
+      const outcome = await this.try(method, path, body, token, Math.min(this.options.timeoutMs, remaining));
+      const secrets = [this.options.appCertificate, token];
 
       let cause: Error;
       let retryAfterMs: number | undefined;
@@ -88,7 +88,7 @@ export class AgoraRestClient {
           // An app token can be rejected after a certificate rotation: rebuild once, then give up.
           if (!rebuiltToken) {
             rebuiltToken = true;
-            this.o.tokens.invalidate(token);
+            this.options.tokens.invalidate(token);
             retries.count += 1;
             continue;
           }
@@ -111,10 +111,10 @@ export class AgoraRestClient {
       }
 
       if (retriesLeft <= 0) throw this.unavailable(cause, retryAfterMs);
-      const backoff = Math.min(MAX_BACKOFF_MS, this.o.retryBaseDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+      const backoff = Math.min(MAX_BACKOFF_MS, this.options.retryBaseDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
       const wait = Math.max(backoff, retryAfterMs ?? 0);
       if (Date.now() + wait >= deadline) throw this.unavailable(cause, retryAfterMs);
-      this.o.logger?.warn(
+      this.options.logger?.warn(
         { method, path, attempt: attempt + 1, reason: cause.message, retryInMs: Math.round(wait) },
         'Agora Chat call failed; retrying',
       );
@@ -127,7 +127,7 @@ export class AgoraRestClient {
 
   private async try(method: string, path: string, body: unknown, token: string, timeoutMs: number): Promise<TryOutcome> {
     try {
-      const response = await this.o.got(`${this.o.baseUrl}${path}`, {
+      const response = await this.options.got(`${this.options.baseUrl}${path}`, {
         method: method as 'GET',
         headers: {
           authorization: `Bearer ${token}`,

@@ -1,6 +1,10 @@
 import { AccessToken2, ServiceChat, ServiceRtc } from 'agora-token/src/AccessToken2.js';
+import { LRUCache } from 'lru-cache';
 import {
+  AGORA_UID_MAX,
+  SystemClock,
   UnauthenticatedError,
+  isValidAgoraUid,
   type ChatSubject,
   type Clock,
   type IssuedToken,
@@ -23,15 +27,17 @@ export interface AgoraTokenIssuerOptions {
   readonly subjectKind?: 'username' | 'uuid';
   /** Source of the issue time. Default: the system clock. */
   readonly clock?: Clock;
+  /**
+   * Verified tokens remembered (least recently used first out), so that a client sending the same
+   * bearer on every call pays for inflate and three HMACs once; 0 verifies every time.
+   * @default 10000
+   */
+  readonly verifiedCacheSize?: number;
 }
 
 const MAX_LIFETIME_SECONDS = 86_400;
-const MAX_AGORA_UID = 0xffff_ffff;
-// Verified tokens are remembered so a client that sends the same bearer on every call pays for
-// inflate + three HMACs once; the key is the whole token, so a hit proves nothing new is trusted.
-const VERIFIED_CACHE_SIZE = 1024;
-
-const systemClock: Clock = { now: () => Date.now() };
+/** Default of {@link AgoraTokenIssuerOptions.verifiedCacheSize}. */
+export const DEFAULT_VERIFIED_CACHE_SIZE = 10_000;
 
 /**
  * {@link TokenIssuer} on agora-token's AccessToken2: chat user tokens, chat + RTC tokens, and
@@ -46,7 +52,8 @@ export class AgoraTokenIssuer implements TokenIssuer {
   private readonly appCertificate: string;
   private readonly lifetime: number;
   private readonly clock: Clock;
-  private readonly verified = new Map<string, VerifiedChatToken>();
+  // Keyed by the whole token, so a hit trusts nothing that was not verified before.
+  private readonly verified: LRUCache<string, VerifiedChatToken> | undefined;
 
   constructor(options: AgoraTokenIssuerOptions) {
     assertAgoraCredentials(options.appId, options.appCertificate);
@@ -62,7 +69,10 @@ export class AgoraTokenIssuer implements TokenIssuer {
     this.appCertificate = options.appCertificate;
     this.lifetime = lifetime;
     this.subjectKind = subjectKind;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? new SystemClock();
+    const cacheSize = options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE;
+    if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new RangeError(`verifiedCacheSize must be a non-negative integer, got ${cacheSize}.`);
+    this.verified = cacheSize === 0 ? undefined : new LRUCache({ max: cacheSize });
   }
 
   async issueChatToken(subject: ChatSubject): Promise<IssuedToken> {
@@ -76,8 +86,8 @@ export class AgoraTokenIssuer implements TokenIssuer {
       throw new TypeError('channelName must be a non-empty string.');
     }
     // uid 0 would be Agora's wildcard ("any uid may join"), so it is never a user's uid.
-    if (!Number.isInteger(grant.agoraUid) || grant.agoraUid < 1 || grant.agoraUid > MAX_AGORA_UID) {
-      throw new RangeError(`agoraUid must be an integer from 1 to ${MAX_AGORA_UID}.`);
+    if (!isValidAgoraUid(grant.agoraUid)) {
+      throw new RangeError(`agoraUid must be an integer from 1 to ${AGORA_UID_MAX}.`);
     }
     const { token, issueTs } = this.newToken();
     token.add_service(this.chatService(subject));
@@ -94,10 +104,10 @@ export class AgoraTokenIssuer implements TokenIssuer {
 
   async verifyChatToken(token: string): Promise<VerifiedChatToken> {
     const now = this.clock.now();
-    const cached = this.verified.get(token);
+    const cached = this.verified?.get(token);
     if (cached) {
       if (cached.expiresAt > now) return cached;
-      this.verified.delete(token);
+      this.verified?.delete(token);
       throw new UnauthenticatedError('The chat user token has expired.');
     }
     const parsed = readAccessToken(token, this.appId, this.appCertificate);
@@ -107,11 +117,7 @@ export class AgoraTokenIssuer implements TokenIssuer {
     if (expiresAt === undefined || subject === '') throw new UnauthenticatedError();
     if (expiresAt <= now) throw new UnauthenticatedError('The chat user token has expired.');
     const result: VerifiedChatToken = { subject, expiresAt };
-    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
-      const oldest = this.verified.keys().next();
-      if (!oldest.done) this.verified.delete(oldest.value);
-    }
-    this.verified.set(token, result);
+    this.verified?.set(token, result);
     return result;
   }
 

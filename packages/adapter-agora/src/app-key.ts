@@ -4,8 +4,8 @@ export interface AppKeyParts {
   readonly appName: string;
 }
 
-// Org and app names are plain identifiers on the Console; anything else would break the URL path.
-const PART = /^[A-Za-z0-9_-]{1,64}$/;
+/** An org name or an app name: plain identifiers on the Console; anything else would break the URL path. */
+export const APP_KEY_PART_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Splits an Agora Chat App Key (`org#app`, shown on the Console's Chat page) into org and app names.
@@ -21,7 +21,7 @@ export function parseAppKey(appKey: string): AppKeyParts {
     throw new TypeError(`The Agora Chat App Key "${appKey}" must contain exactly one "#": "org_name#app_name".`);
   }
   const [orgName = '', appName = ''] = parts;
-  if (!PART.test(orgName) || !PART.test(appName)) {
+  if (!APP_KEY_PART_PATTERN.test(orgName) || !APP_KEY_PART_PATTERN.test(appName)) {
     throw new TypeError(
       `The Agora Chat App Key "${appKey}" is malformed: org_name and app_name must be 1-64 of A-Z a-z 0-9 _ -.`,
     );

@@ -39,9 +39,4 @@ export class AppTokenCache {
   invalidate(token: string): void {
     if (this.current?.token === token) this.current = undefined;
   }
-
-  /** Whether `token` is the one in use, for redaction. */
-  get currentToken(): string | undefined {
-    return this.current?.token;
-  }
 }

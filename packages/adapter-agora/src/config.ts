@@ -1,6 +1,9 @@
 import type { Clock, Logger } from '@chat-app-server/core';
 import { AgoraChatProvisioner, type AgoraChatProvisionerOptions } from './agora-chat-provisioner.js';
 import { AgoraTokenIssuer } from './agora-token-issuer.js';
+import { parseAppKey } from './app-key.js';
+import { AGORA_CREDENTIAL_PATTERN } from './credentials.js';
+import { parseRestApiUrl } from './rest-api-url.js';
 import type { AgoraEmulator } from './emulator/agora-emulator.js';
 
 /** Agora settings: real credentials, or the built-in emulator (development only). */
@@ -54,8 +57,6 @@ export const DEVELOPMENT_AGORA = Object.freeze({
 });
 
 const AGORA_VARIABLES = ['AGORA_APP_ID', 'AGORA_APP_CERT', 'AGORA_APP_KEY', 'AGORA_REST_API_URL', 'AGORA_REST_API_DOMAIN'] as const;
-const HEX32 = /^[0-9a-fA-F]{32}$/;
-const APP_KEY = /^[A-Za-z0-9_-]{1,64}#[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Validates the `AGORA_*` variables (the standalone server's rules and messages). With none of the
@@ -89,14 +90,14 @@ function agoraOf(env: Env, nodeEnv: string, problems: string[], warnings: string
   const appCertificate = text(env.AGORA_APP_CERT);
   const appKey = text(env.AGORA_APP_KEY);
   if (appId === undefined) problems.push('AGORA_APP_ID is required (32 hex characters from the Agora console).');
-  else if (!HEX32.test(appId)) problems.push('AGORA_APP_ID must be 32 hex characters.');
+  else if (!AGORA_CREDENTIAL_PATTERN.test(appId)) problems.push('AGORA_APP_ID must be 32 hex characters.');
   // The certificate is a secret: never echo its value.
   if (appCertificate === undefined) problems.push('AGORA_APP_CERT is required (32 hex characters from the Agora console).');
-  else if (!HEX32.test(appCertificate)) problems.push('AGORA_APP_CERT must be 32 hex characters.');
+  else if (!AGORA_CREDENTIAL_PATTERN.test(appCertificate)) problems.push('AGORA_APP_CERT must be 32 hex characters.');
   if (appKey === undefined) {
     problems.push('AGORA_APP_KEY is required (org_name#app_name; quote it in a .env file, where # starts a comment).');
-  } else if (!APP_KEY.test(appKey)) {
-    problems.push(`AGORA_APP_KEY must look like org_name#app_name, got "${appKey}".`);
+  } else {
+    problemOf(() => parseAppKey(appKey), 'AGORA_APP_KEY', problems);
   }
   const restApiUrl = restApiUrlOf(env, nodeEnv, problems, warnings);
   return { mode: 'agora', appId: appId ?? '', appCertificate: appCertificate ?? '', appKey: appKey ?? '', restApiUrl: restApiUrl ?? '' };
@@ -118,25 +119,22 @@ function restApiUrlOf(env: Env, nodeEnv: string, problems: string[], warnings: s
     problems.push('AGORA_REST_API_DOMAIN must be a bare host such as a61.chat.agora.io (no scheme or path); or use AGORA_REST_API_URL.');
     return undefined;
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(url ?? `https://${domain}`);
-  } catch {
-    problems.push(`${name} is not a valid URL.`);
-    return undefined;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    problems.push(`${name} must use https:// (or http:// for an emulator or local proxy).`);
-    return undefined;
-  }
-  if (parsed.username || parsed.password || parsed.search || parsed.hash || (parsed.pathname !== '/' && parsed.pathname !== '')) {
-    problems.push(`${name} must be an origin such as https://a61.chat.agora.io (no path, query or credentials).`);
-    return undefined;
-  }
-  if (parsed.protocol === 'http:' && nodeEnv !== 'development' && nodeEnv !== 'test') {
+  const origin = problemOf(() => parseRestApiUrl(url ?? domain, name), name, problems);
+  if (origin?.startsWith('http:') && nodeEnv !== 'development' && nodeEnv !== 'test') {
     warnings.push(`${name} uses http://: Agora app tokens and chat passwords travel unencrypted. Use https:// outside development.`);
   }
-  return parsed.origin;
+  return origin;
+}
+
+// Runs one of this package's parsers (the one home of that rule) and records its complaint under `name`.
+function problemOf<T>(parse: () => T, name: string, problems: string[]): T | undefined {
+  try {
+    return parse();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    problems.push(message.startsWith(name) ? message : `${name}: ${message}`);
+    return undefined;
+  }
 }
 
 function text(value: unknown): string | undefined {

@@ -34,7 +34,7 @@ describe('readAgoraSettings', function () {
     expect(problems).to.deep.equal([
       'AGORA_APP_ID must be 32 hex characters.',
       'AGORA_APP_CERT must be 32 hex characters.',
-      'AGORA_APP_KEY must look like org_name#app_name, got "org".',
+      'AGORA_APP_KEY: The Agora Chat App Key "org" must contain exactly one "#": "org_name#app_name".',
       'AGORA_REST_API_URL is required (e.g. https://a61.chat.agora.io), or AGORA_REST_API_DOMAIN (bare host).',
       'AGORA_TOKEN_EXPIRE_SECONDS must be a whole number from 1 to 86400, got "90000".',
       'AGORA_CHAT_TOKEN_SUBJECT must be one of username, uuid, got "id".',

@@ -6,6 +6,7 @@ import {
   type Takeover,
   type UserRecord,
   type UserRepository,
+  type UserStatus,
 } from '@chat-app-server/core';
 import type { Knex } from 'knex';
 import { usersUniqueViolation } from './db-errors.js';
@@ -66,7 +67,7 @@ export class KnexUserRepository implements UserRepository {
       password_hash: user.passwordHash,
       chat_username: user.chatUsername,
       chat_uuid: null,
-      status: 'pending',
+      status: 'pending' satisfies UserStatus,
       lease_id: user.leaseId,
       lease_expires_at: toEpochMs(user.leaseExpiresAt),
       creation_attempted_at: null,
@@ -133,7 +134,7 @@ export class KnexUserRepository implements UserRepository {
     assertStorableText('chatUuid', chatUuid, MAX_INDEXED_TEXT_LENGTH);
     try {
       const [row] = await this.pendingUnder(accountKey, leaseId)
-        .update({ status: 'active', chat_uuid: chatUuid, lease_id: null, lease_expires_at: null, updated_at: toEpochMs(at) })
+        .update({ status: 'active' satisfies UserStatus, chat_uuid: chatUuid, lease_id: null, lease_expires_at: null, updated_at: toEpochMs(at) })
         .returning(USER_COLUMNS);
       return row === undefined ? undefined : toUserRecord(row as UserRow);
     } catch (err) {
@@ -162,6 +163,6 @@ export class KnexUserRepository implements UserRepository {
 
   // The compare-and-swap condition of every lease-guarded change.
   private pendingUnder(accountKey: string, leaseId: string) {
-    return this.knex(TABLE).where({ account_key: accountKey, status: 'pending', lease_id: leaseId });
+    return this.knex(TABLE).where({ account_key: accountKey, status: 'pending' satisfies UserStatus, lease_id: leaseId });
   }
 }

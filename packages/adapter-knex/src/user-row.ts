@@ -1,4 +1,4 @@
-import type { UserRecord, UserStatus } from '@chat-app-server/core';
+import { USER_STATUSES, type UserRecord, type UserStatus } from '@chat-app-server/core';
 
 /** A `users` row as the drivers return it (node-postgres returns bigint columns as strings). */
 export interface UserRow {
@@ -47,6 +47,12 @@ function toOptionalDate(value: number | string | null): Date | null {
   return value === null ? null : toDate(value);
 }
 
+// The migration's CHECK keeps other values out; this guards against a schema that a newer version changed.
+function statusOf(value: string): UserStatus {
+  if (!(USER_STATUSES as readonly string[]).includes(value)) throw new TypeError(`A users row has the unknown status "${value}".`);
+  return value as UserStatus;
+}
+
 /** The one mapper from a row to the port's record. */
 export function toUserRecord(row: UserRow): UserRecord {
   return {
@@ -56,7 +62,7 @@ export function toUserRecord(row: UserRow): UserRecord {
     chatUsername: row.chat_username,
     chatUuid: row.chat_uuid,
     agoraUid: Number(row.agora_uid),
-    status: row.status as UserStatus,
+    status: statusOf(row.status),
     leaseId: row.lease_id,
     leaseExpiresAt: toOptionalDate(row.lease_expires_at),
     creationAttemptedAt: toOptionalDate(row.creation_attempted_at),

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as chai from 'chai';
 import chaiAsPromised from 'chai-as-promised';
-import { migrateLatest, migrateRollback, MIGRATIONS_TABLE } from '../src/index.js';
+import { USER_STATUSES } from '@chat-app-server/core';
+import { migrateLatest, migrateRollback } from '../src/index.js';
+import { MIGRATIONS_TABLE } from '../src/migrate.js';
 import { describeEachDialect, type TestDatabase } from './support/dialects.js';
 
 chai.use(chaiAsPromised);
@@ -55,6 +57,17 @@ describeEachDialect('migrations', (dialect) => {
     await expect(insert({ chat_username: 'b', agora_uid: 9 })).to.be.rejected; // account_key is unique
     await insert({ account_key: 'c', chat_username: 'c', agora_uid: 8, status: 'active', lease_id: null, lease_expires_at: null, chat_uuid: 'u' });
     expect(Number((await db.knex('users').count({ n: '*' }).first())?.n)).to.equal(2);
+  });
+
+  // Migrations are history and keep their literals; this pins the status CHECK to core's one list, so a
+  // status added in core without a migration that widens the CHECK fails here.
+  it("allows exactly core's USER_STATUSES in users.status", async function () {
+    await migrateLatest(db.knex);
+    const definition = dialect.name === 'postgres'
+      ? String((await db.knex.raw("select pg_get_constraintdef(oid) as def from pg_constraint where conname = 'users_status_check'")).rows[0].def)
+      : /users_status_check\W+check\s*\(([^)]*)\)/i.exec(String((await db.knex('sqlite_master').where({ name: 'users' }).first('sql')).sql))?.[1] ?? '';
+    const allowed = [...definition.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]);
+    expect(allowed).to.have.members([...USER_STATUSES]);
   });
 });
 

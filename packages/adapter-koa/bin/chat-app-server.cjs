@@ -6,7 +6,7 @@
 //   all share the pool, and two long hashes must not leave the database one thread;
 // - created by a worker thread running at a lower priority (nice 10), so the pool's threads inherit
 //   it: when logins saturate the CPU with scrypt, the event loop (bearer /token requests) still gets
-//   the CPU first. Measured on 2 cores: /token kept 0.59 of its unloaded rate instead of 0.34.
+//   the CPU first (the bench's "GET /token while logins saturate" row measures what this keeps).
 // Where priorities cannot be changed, the pool is simply created at normal priority.
 process.env.UV_THREADPOOL_SIZE ??= '8';
 

@@ -13,7 +13,7 @@ import chaiAsPromised from 'chai-as-promised';
 import Koa from 'koa';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp, createRouter, STATUS, type HttpCore } from '../src/index.js';
+import { createApp, createRouter, DJANGO_ERRORS, type HttpCore } from '../src/index.js';
 import { buildServer, ConfigError, DEVELOPMENT_AGORA, loadConfig, type Env } from '../src/standalone/index.js';
 import { decodeAccessToken2 } from './support/access-token2.js';
 import { cheapHasher, createTestDatabase, LogCapture, sleep, startTestEmulator, startTestServer, TEST_AGORA, testEnv } from './support/harness.js';
@@ -247,8 +247,8 @@ describe('embedding', () => {
 
   it('maps every client-facing domain error code to a status, and no port code', () => {
     const clientCodes = ERROR_CODES.filter((code) => !(PORT_ERROR_CODES as readonly string[]).includes(code));
-    expect(Object.keys(STATUS).sort()).to.deep.equal([...clientCodes].sort());
-    for (const code of clientCodes) expect(STATUS[code as keyof typeof STATUS], code).to.be.within(400, 599);
+    expect(Object.keys(DJANGO_ERRORS.status).sort()).to.deep.equal([...clientCodes].sort());
+    for (const code of clientCodes) expect(DJANGO_ERRORS.status[code as keyof typeof DJANGO_ERRORS.status], code).to.be.within(400, 599);
   });
 
   it('answers an unexpected error with a generic 500, logged once with the request id', async () => {
@@ -299,10 +299,8 @@ describe('embedding', () => {
 });
 
 describe('the CLI', function () {
-  // Each test spawns Node with the TypeScript loader, which compiles the whole server on start: on a
-  // busy machine that alone takes many seconds, so these tests get a wide margin (they assert behaviour).
-  this.timeout(90_000);
-
+  // Each case spawns node with tsx (several, some of them): seconds each on a busy machine.
+  this.timeout(120_000);
   let cwd: string;
   beforeEach(() => {
     cwd = mkdtempSync(join(tmpdir(), 'chat-app-server-cli-'));

@@ -3,6 +3,7 @@ import { DefaultChatUsernamePolicy } from './adapters/default-chat-username-poli
 import { InMemoryLoginThrottle } from './adapters/in-memory-login-throttle.js';
 import { ScryptPasswordHasher } from './adapters/scrypt-password-hasher.js';
 import { SystemClock } from './adapters/system-clock.js';
+import type { BoundedCache } from './ports/bounded-cache.js';
 import type { ChatProvisioner } from './ports/chat-provisioner.js';
 import type { ChatUsernamePolicy } from './ports/chat-username-policy.js';
 import type { Clock } from './ports/clock.js';
@@ -24,7 +25,7 @@ import { DEFAULT_LOGIN_LIMITS, LoginUser, type LoginLimits } from './use-cases/l
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
 import { DEFAULT_REGISTRATION_LIMITS, RegisterUser, type RegistrationLimits } from './use-cases/register-user.js';
 import { RenewToken } from './use-cases/renew-token.js';
-import { VerifyChatToken, type PrincipalCacheOptions } from './use-cases/verify-chat-token.js';
+import { VerifyChatToken, type CachedPrincipal } from './use-cases/verify-chat-token.js';
 
 export interface CoreDeps {
   users: UserRepository;
@@ -52,8 +53,14 @@ export interface CoreDeps {
   passwordMinLength?: number;
   /** How long one registration attempt owns its pending row. @default 60 */
   registrationLeaseSeconds?: number;
-  /** Cache of bearer principals (immutable once active). @default 10000 entries for 60 s */
-  principalCache?: PrincipalCacheOptions;
+  /**
+   * Principals of verified bearers by token subject (they never change once a user is active), so
+   * the bearer path reads no database; an LRU such as `new LRUCache({ max: 10_000 })` from lru-cache.
+   * @default none: every bearer call reads the repository
+   */
+  principalCache?: BoundedCache<string, CachedPrincipal>;
+  /** How long a cached principal is trusted. @default 60 */
+  principalCacheTtlSeconds?: number;
   /**
    * Who holds RTC tokens for which channel (the channel mapper). Pass a shared store when several
    * instances serve one database. @default an {@link InMemoryChannelMemberStore}
@@ -61,7 +68,7 @@ export interface CoreDeps {
   channelMembers?: ChannelMemberStore;
   /** Bounds and write-behind timing of the channel mapper. @default {@link DEFAULT_CHANNEL_ROSTER} */
   channelRoster?: ChannelRosterOptions;
-  /** Draws agoraUids (tests force collisions with it). @default uniform in 1..2^31-1 */
+  /** Draws agoraUids (tests force collisions with it). @default uniform in 1..AGORA_UID_DRAW_MAX */
   drawAgoraUid?: () => number;
 }
 
@@ -111,7 +118,12 @@ export function createCore(deps: CoreDeps): Core {
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.channelRoster ? { options: deps.channelRoster } : {}),
   });
-  const verifyChatToken = new VerifyChatToken({ tokens, users, clock, ...(deps.principalCache ? { cache: deps.principalCache } : {}), ...observed });
+  const verifyChatToken = new VerifyChatToken({
+    tokens, users, clock,
+    ...(deps.principalCache ? { cache: deps.principalCache } : {}),
+    ...(deps.principalCacheTtlSeconds === undefined ? {} : { cacheTtlSeconds: deps.principalCacheTtlSeconds }),
+    ...observed,
+  });
   return {
     provisionChatUser: new ProvisionChatUser({ users, saga, clock, leaseSeconds }),
     issueChatToken,

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { OWASP_SCRYPT_PARAMETERS, ScryptPasswordHasher, WorkLimiter, createCore } from '../src/index.js';
+import { LRUCache } from 'lru-cache';
+import { OWASP_SCRYPT_PARAMETERS, ScryptPasswordHasher, createCore, type CachedPrincipal } from '../src/index.js';
+import { WorkLimiter } from '../src/adapters/work-limiter.js';
 import { FakeTokenIssuer, aTestCore, expectCode } from '../src/testing/index.js';
 import { hangAt, holdFirstCreate, until } from './support.js';
 
@@ -224,11 +226,25 @@ describe('WorkLimiter', function () {
 });
 
 describe('VerifyChatToken principal cache', function () {
-  async function loggedIn(principalCache?: { maxEntries: number; ttlSeconds: number }) {
-    const rig = aTestCore(principalCache ? { principalCache } : {});
-    await rig.core.registerUser.execute({ account: 'jack', password: 'password1' });
-    const login = await rig.core.loginUser.execute({ account: 'jack', password: 'password1' });
-    return { ...rig, bearer: login.chatToken.token };
+  async function loggedIn(options: { cacheSize?: number; accounts?: string[] } = {}) {
+    const principalCache = new LRUCache<string, CachedPrincipal>({ max: options.cacheSize ?? 100 });
+    const rig = aTestCore({ principalCache });
+    const bearers: string[] = [];
+    for (const account of options.accounts ?? ['jack']) {
+      await rig.core.registerUser.execute({ account, password: 'password1' });
+      bearers.push((await rig.core.loginUser.execute({ account, password: 'password1' })).chatToken.token);
+    }
+    return { ...rig, principalCache, bearers, bearer: bearers[0]! };
+  }
+
+  /** The error of `promise`, or undefined when it fulfils. */
+  async function failureOf(promise: Promise<unknown>): Promise<unknown> {
+    try {
+      await promise;
+      return undefined;
+    } catch (err) {
+      return err;
+    }
   }
 
   it('answers repeated bearers without reading the repository, until the entry expires', async function () {
@@ -237,9 +253,7 @@ describe('VerifyChatToken principal cache', function () {
     users.failNext.findByChatUsername = new Error('the database is down');
     expect(await core.verifyChatToken.execute(bearer)).to.deep.equal(first);
     clock.advance(60_000);
-    let error: unknown;
-    await core.verifyChatToken.execute(bearer).catch((err: unknown) => { error = err; });
-    expect(error).to.have.property('message', 'the database is down');
+    expect(await failureOf(core.verifyChatToken.execute(bearer))).to.have.property('message', 'the database is down');
     expect(await core.verifyChatToken.execute(bearer)).to.deep.equal(first);
   });
 
@@ -250,12 +264,25 @@ describe('VerifyChatToken principal cache', function () {
     await expectCode(core.verifyChatToken.execute(bearer), 'unauthenticated');
   });
 
-  it('is off with maxEntries 0', async function () {
-    const { core, users, bearer } = await loggedIn({ maxEntries: 0, ttlSeconds: 60 });
-    await core.verifyChatToken.execute(bearer);
-    users.failNext.findByChatUsername = new Error('read again');
-    let error: unknown;
-    await core.verifyChatToken.execute(bearer).catch((err: unknown) => { error = err; });
-    expect(error).to.have.property('message', 'read again');
+  it('evicts the least recently used principal, not the oldest one', async function () {
+    const { core, users, bearers } = await loggedIn({ cacheSize: 2, accounts: ['ann', 'bob', 'cat'] });
+    const [ann, bob, cat] = bearers as [string, string, string];
+    await core.verifyChatToken.execute(ann);
+    await core.verifyChatToken.execute(bob);
+    await core.verifyChatToken.execute(ann); // ann is now the most recently used
+    await core.verifyChatToken.execute(cat); // evicts bob, the least recently used
+    users.failNext.findByChatUsername = new Error('read');
+    await core.verifyChatToken.execute(ann);
+    await core.verifyChatToken.execute(cat);
+    expect(await failureOf(core.verifyChatToken.execute(bob))).to.have.property('message', 'read');
+  });
+
+  it('reads the repository on every call without a cache', async function () {
+    const rig = aTestCore();
+    await rig.core.registerUser.execute({ account: 'jack', password: 'password1' });
+    const { chatToken } = await rig.core.loginUser.execute({ account: 'jack', password: 'password1' });
+    await rig.core.verifyChatToken.execute(chatToken.token);
+    rig.users.failNext.findByChatUsername = new Error('read again');
+    expect(await failureOf(rig.core.verifyChatToken.execute(chatToken.token))).to.have.property('message', 'read again');
   });
 });

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import {
-  AGORA_UID_DRAW_MAX, AGORA_UID_MAX, DefaultChatUsernamePolicy, InvalidRequestError, accountKeyOf, drawAgoraUid, isValidAgoraUid,
-  isValidChatUsername, parseAccount, parseChannelName, parseNewPassword, parsePresentedPassword,
+  AGORA_UID_DRAW_MAX, AGORA_UID_MAX, DefaultChatUsernamePolicy, InvalidRequestError, accountKeyOf, isValidAgoraUid, isValidChatUsername, parseAccount,
 } from '../src/index.js';
+import { drawAgoraUid } from '../src/domain/agora-uid.js';
+import { parseChannelName } from '../src/domain/channel-name.js';
+import { parseNewPassword, parsePresentedPassword } from '../src/domain/password.js';
 
 function rejection(fn: () => unknown): InvalidRequestError | undefined {
   try {

@@ -3,7 +3,7 @@ import {
   ChatServiceMisconfiguredError, ChatServiceUnavailableError, ChatUserExistsError, ERROR_CODES, InvalidRequestError, PORT_ERROR_CODES,
   TooManyAttemptsError, UnauthenticatedError, type ClientErrorCode,
 } from '../src/index.js';
-import { DJANGO_ERRORS, errorResponse, HttpError, STATUS, type ErrorLogger } from '../src/http/index.js';
+import { DJANGO_ERRORS, errorResponse, HttpError, type ErrorLogger } from '../src/http/index.js';
 
 function recordingLogger(): ErrorLogger & { lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> } {
   const lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
@@ -19,7 +19,7 @@ describe('errorResponse with the default (Django) table', function () {
 
   it('gives every client-facing code a 4xx or 5xx status', function () {
     const clientCodes = ERROR_CODES.filter((c) => !(PORT_ERROR_CODES as readonly string[]).includes(c)) as ClientErrorCode[];
-    for (const code of clientCodes) expect(STATUS[code], code).to.be.within(400, 599);
+    for (const code of clientCodes) expect(DJANGO_ERRORS.status[code], code).to.be.within(400, 599);
   });
 
   it('answers a client error with its status, code and message, and logs nothing', function () {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ChatServiceUnavailableError, ScryptPasswordHasher, type ObservedEvent, type Observer } from '../src/index.js';
+import { LRUCache } from 'lru-cache';
+import { ChatServiceUnavailableError, ScryptPasswordHasher, type CachedPrincipal, type ObservedEvent, type Observer } from '../src/index.js';
 import { CHEAP_SCRYPT_PARAMETERS, aTestCore, expectCode } from '../src/testing/index.js';
 
 /** Records every event, so tests can see what an operator's metrics would count. */
@@ -44,7 +45,7 @@ describe('Observer events', function () {
 
   it('reports principal cache misses and hits on the bearer path', async function () {
     const observer = new RecordingObserver();
-    const { core } = aTestCore({ observer });
+    const { core } = aTestCore({ observer, principalCache: new LRUCache<string, CachedPrincipal>({ max: 10 }) });
     await core.registerUser.execute({ account: 'jack', password: 'password1' });
     const { chatToken } = await core.loginUser.execute({ account: 'jack', password: 'password1' });
     await core.verifyChatToken.execute(chatToken.token);

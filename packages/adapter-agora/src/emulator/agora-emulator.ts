@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import agoraToken from 'agora-token';
 import { ChatPrivilege, privilegeExpiresAt, readAccessToken } from '../access-token.js';
+import { APP_KEY_PART_PATTERN } from '../app-key.js';
 import { assertAgoraCredentials } from '../credentials.js';
-import { defaultErrorFor, entity, envelope, errorBody } from './agora-wire.js';
+import { defaultErrorFor, entity, envelope, errorBody, type EnvelopeContext } from './agora-wire.js';
 import { EmulatorFaults, type EmulatorFault } from './emulator-faults.js';
 import { EmulatorStats } from './emulator-stats.js';
 import { EmulatorUsers } from './emulator-users.js';
@@ -78,7 +79,7 @@ class Answered extends Error {}
 export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise<AgoraEmulator> {
   assertAgoraCredentials(options.appId, options.appCertificate);
   for (const [name, value] of [['orgName', options.orgName], ['appName', options.appName]] as const) {
-    if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
+    if (typeof value !== 'string' || !APP_KEY_PART_PATTERN.test(value)) {
       throw new TypeError(`${name} must be 1-64 of A-Z a-z 0-9 _ -.`);
     }
   }
@@ -216,7 +217,7 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
     items: unknown[],
     reply: (status: number, body: unknown) => void,
     fail: (status: number, error: string, description: string) => void,
-    o: Parameters<typeof envelope>[0],
+    request: EnvelopeContext,
   ): void {
     if (items.length === 0 || items.length > MAX_BATCH) {
       return fail(400, 'illegal_argument', `A batch must register 1 to ${MAX_BATCH} users.`);
@@ -244,7 +245,7 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
       if (user) created.push(entity(user));
       else data.push({ username, registerUserFailReason: `the ${username} already exists` });
     }
-    reply(200, envelope(o, { entities: created, data }));
+    reply(200, envelope(request, { entities: created, data }));
   }
 
   function authorised(bearer: string | undefined): boolean {

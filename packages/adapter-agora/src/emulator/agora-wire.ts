@@ -48,21 +48,28 @@ export function entity(user: EmulatedUser): Record<string, unknown> {
   };
 }
 
+/** What a success envelope says about the request it answers. */
+export interface EnvelopeContext {
+  readonly action: string;
+  readonly orgName: string;
+  readonly appName: string;
+  readonly applicationId: string;
+  readonly uri: string;
+  readonly startedAt: number;
+}
+
 /** Agora's success envelope for the user endpoints. */
-export function envelope(
-  o: { action: string; orgName: string; appName: string; applicationId: string; uri: string; startedAt: number },
-  fields: Record<string, unknown>,
-): Record<string, unknown> {
+export function envelope(request: EnvelopeContext, fields: Record<string, unknown>): Record<string, unknown> {
   const now = Date.now();
   return {
     path: '/users',
-    uri: o.uri,
+    uri: request.uri,
     timestamp: now,
-    organization: o.orgName,
-    application: o.applicationId,
-    action: o.action,
-    duration: now - o.startedAt,
-    applicationName: o.appName,
+    organization: request.orgName,
+    application: request.applicationId,
+    action: request.action,
+    duration: now - request.startedAt,
+    applicationName: request.appName,
     ...fields,
   };
 }

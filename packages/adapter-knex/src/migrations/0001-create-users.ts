@@ -21,6 +21,7 @@ export async function up(knex: Knex): Promise<void> {
     table.bigInteger('creation_attempted_at').nullable();
     table.bigInteger('created_at').notNullable();
     table.bigInteger('updated_at').notNullable();
+    // A migration is history: these literals stay; a new status in core's USER_STATUSES needs a new migration.
     table.check("?? in ('pending', 'active')", ['status'], 'users_status_check');
     table.check('?? between 1 and 4294967295', ['agora_uid'], 'users_agora_uid_range_check');
     table.check(

@@ -6,7 +6,7 @@ import { DJANGO_ERRORS } from './profiles/django/errors.js';
 import { JAVA_ERRORS } from './profiles/java/errors.js';
 import { JAVA_PATH_PREFIXES } from './profiles/java/routes.js';
 import { HttpError } from './error-status.js';
-import { requestIdMiddleware, requestIdOf } from './request-id.js';
+import { ensureRequestId, requestIdMiddleware } from './request-id.js';
 import { createRouter, type HttpCore, type RouterOptions } from './routes.js';
 
 /** Options of {@link createApp}: the router's plus the app-wide ones. */
@@ -95,7 +95,7 @@ function accessLog(logger: AppOptions['logger'], observe: AppOptions['observeReq
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // The path only: no query (account names), no headers (Authorization), no body (passwords).
-      logger?.info({ requestId: requestIdOf(ctx), method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
+      logger?.info({ requestId: ensureRequestId(ctx), method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
       if (observe) {
         const matched: unknown = (ctx as { _matchedRoute?: unknown })._matchedRoute;
         observe({ method: ctx.method, route: typeof matched === 'string' ? matched : 'unmatched', status: ctx.status, durationMs: ms });

@@ -2,7 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { errorResponse, type ErrorTable } from './error-response.js';
 import type { HttpLogger } from './logger.js';
 import { DJANGO_ERRORS } from './profiles/django/errors.js';
-import { requestIdOf } from './request-id.js';
+import { ensureRequestId } from './request-id.js';
 
 /**
  * Renders every error thrown below it with `table` (by default the Django profile's), or with the
@@ -21,7 +21,7 @@ export function errorMiddleware(logger?: HttpLogger, table: ErrorTable | ((ctx: 
 /** Sends `err` as `table` phrases it; unexpected errors are logged once with the request id. */
 export function renderError(ctx: Context, err: unknown, logger?: HttpLogger, table: ErrorTable = DJANGO_ERRORS): void {
   const response = errorResponse(err, table, {
-    requestId: requestIdOf(ctx),
+    requestId: ensureRequestId(ctx),
     method: ctx.method,
     path: ctx.path,
     logger,

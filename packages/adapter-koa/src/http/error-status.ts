@@ -1,2 +1,2 @@
 // Framework-neutral: they live in core so that any HTTP stack can render core's errors.
-export { DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from '@chat-app-server/core/http';
+export { HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from '@chat-app-server/core/http';

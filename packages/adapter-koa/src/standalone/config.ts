@@ -1,4 +1,5 @@
-import { readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
+import { DEFAULT_VERIFIED_CACHE_SIZE, readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
+import { DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS } from '@chat-app-server/core';
 import { config as loadDotenv } from 'dotenv';
 
 export type { AgoraConfig };
@@ -29,6 +30,12 @@ export interface ServerConfig {
   readonly trustProxy: boolean;
   /** SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may take to finish on SIGTERM. */
   readonly shutdownTimeoutSeconds: number;
+  /** PRINCIPAL_CACHE_SIZE: bearer principals kept (least recently used out first); 0 turns the cache off. */
+  readonly principalCacheSize: number;
+  /** PRINCIPAL_CACHE_TTL_SECONDS: how long a cached principal is trusted. */
+  readonly principalCacheTtlSeconds: number;
+  /** TOKEN_CACHE_SIZE: verified bearer tokens kept (least recently used out first); 0 verifies every time. */
+  readonly verifiedTokenCacheSize: number;
   /** METRICS_PORT: the Prometheus listener's port; `undefined` (unset) serves no metrics. */
   readonly metricsPort: number | undefined;
   /** METRICS_HOST: the address the metrics listener binds to (loopback by default: never public by accident). */
@@ -51,6 +58,8 @@ export class ConfigError extends Error {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/chat-app-server.sqlite';
+/** Bearer principals cached: enough for every active client of a busy instance. */
+const DEFAULT_PRINCIPAL_CACHE_SIZE = 10_000;
 /** Longest throttle window (login and registration): the store prunes windows older than this. */
 export const MAX_WINDOW_SECONDS = 7 * 86_400;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -113,6 +122,9 @@ export function loadConfig(env: Env): ServerConfig {
   const registerWindowSeconds = integer(env, 'REGISTER_WINDOW_SECONDS', 3600, 1, MAX_WINDOW_SECONDS, problems);
   const trustProxy = boolean(env, 'TRUST_PROXY', false, problems);
   const shutdownTimeoutSeconds = integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600, problems);
+  const principalCacheSize = integer(env, 'PRINCIPAL_CACHE_SIZE', DEFAULT_PRINCIPAL_CACHE_SIZE, 0, 10_000_000, problems);
+  const principalCacheTtlSeconds = integer(env, 'PRINCIPAL_CACHE_TTL_SECONDS', DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS, 1, 3600, problems);
+  const verifiedTokenCacheSize = integer(env, 'TOKEN_CACHE_SIZE', DEFAULT_VERIFIED_CACHE_SIZE, 0, 10_000_000, problems);
   const metricsPort = text(env.METRICS_PORT) === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65_535, problems);
   const metricsHost = text(env.METRICS_HOST) ?? '127.0.0.1';
   if (metricsPort !== undefined && metricsPort === port && metricsPort !== 0) problems.push('METRICS_PORT must differ from PORT.');
@@ -122,7 +134,8 @@ export function loadConfig(env: Env): ServerConfig {
   return {
     port, host, databaseUrl, agora, tokenExpireSeconds, chatTokenSubject, tokenAuth, corsOrigins, logLevel,
     passwordMinLength, loginMaxFailures, loginMaxFailuresPerAccount, loginFailureWindowSeconds, registerMaxPerAddress,
-    registerWindowSeconds, trustProxy, shutdownTimeoutSeconds, metricsPort, metricsHost, agoraCheckIntervalSeconds, nodeEnv, warnings,
+    registerWindowSeconds, trustProxy, shutdownTimeoutSeconds, metricsPort, metricsHost, agoraCheckIntervalSeconds,
+    principalCacheSize, principalCacheTtlSeconds, verifiedTokenCacheSize, nodeEnv, warnings,
   };
 }
 

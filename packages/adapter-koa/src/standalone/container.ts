@@ -2,11 +2,12 @@ import 'reflect-metadata';
 import {
   ChannelMemberStore, ChatProvisioner, ChatServiceMisconfiguredError, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy,
   LoginThrottle, Logger, PasswordHasher, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
-  type Core, type Observer,
+  type CachedPrincipal, type Core, type Observer,
 } from '@chat-app-server/core';
 import { AgoraChatProvisioner, AgoraTokenIssuer } from '@chat-app-server/adapter-agora';
 import { KnexChannelMemberStore, KnexLoginThrottle, KnexUserRepository, type createDatabase } from '@chat-app-server/adapter-knex';
 import { Container } from 'inversify';
+import { LRUCache } from 'lru-cache';
 import type Koa from 'koa';
 import type { Logger as PinoLogger } from 'pino';
 import { createApp } from '../http/app.js';
@@ -113,6 +114,7 @@ export function createContainer(inputs: ContainerInputs): Container {
           appCertificate: agora.appCertificate,
           lifetimeSeconds: cfg.tokenExpireSeconds,
           subjectKind: cfg.chatTokenSubject,
+          verifiedCacheSize: cfg.verifiedTokenCacheSize,
           clock,
         }),
       [TYPES.AgoraSettings, TYPES.Config, Clock],
@@ -134,6 +136,9 @@ export function createContainer(inputs: ContainerInputs): Container {
             windowSeconds: cfg.loginFailureWindowSeconds,
           },
           registrationLimits: { maxPerAddress: cfg.registerMaxPerAddress, windowSeconds: cfg.registerWindowSeconds },
+          ...(cfg.principalCacheSize > 0
+            ? { principalCache: new LRUCache<string, CachedPrincipal>({ max: cfg.principalCacheSize }), principalCacheTtlSeconds: cfg.principalCacheTtlSeconds }
+            : {}),
         }),
       [UserRepository, ChatProvisioner, TokenIssuer, PasswordHasher, Clock, LoginThrottle, ChatUsernamePolicy, Logger, TYPES.Config, ChannelMemberStore],
     );

@@ -9,7 +9,7 @@ export const AGORA_UID_MAX = 2 ** 32 - 1;
  */
 export const AGORA_UID_DRAW_MAX = 2 ** 31 - 1;
 
-/** A random RTC uid in 1..2^31-1 (0 is Agora's wildcard and never handed out). */
+/** A random RTC uid in 1..AGORA_UID_DRAW_MAX (0 is Agora's wildcard and never handed out). */
 export function drawAgoraUid(): number {
   return randomInt(AGORA_UID_MIN, AGORA_UID_DRAW_MAX + 1);
 }

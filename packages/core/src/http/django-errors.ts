@@ -15,7 +15,7 @@ export type ErrorBody = {
  * The HTTP status of every client-facing domain error code in the Django profile. Typed as a `Record`
  * over the whole union, so a new code added to core without a status here fails to compile.
  */
-export const STATUS: Readonly<Record<ClientErrorCode, number>> = Object.freeze({
+const STATUS_BY_ERROR_CODE: Readonly<Record<ClientErrorCode, number>> = Object.freeze({
   invalid_request: 400,
   invalid_credentials: 401,
   unauthenticated: 401,
@@ -32,7 +32,7 @@ export const STATUS: Readonly<Record<ClientErrorCode, number>> = Object.freeze({
 
 /** The Django sample's API: real statuses mirrored in `code`, `{code, error, message}` on errors. */
 export const DJANGO_ERRORS: ErrorTable = Object.freeze({
-  status: STATUS,
+  status: STATUS_BY_ERROR_CODE,
   body: (status: number, code: ClientErrorCode | HttpErrorCode, message: string): ErrorBody => ({ code: status, error: code, message }),
   fieldNames: Object.freeze({ account: 'userAccount', password: 'userPassword' }),
 });

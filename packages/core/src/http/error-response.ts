@@ -1,5 +1,5 @@
 import { isDomainError, isPortError, type ClientErrorCode, type DomainError } from '../errors.js';
-import { DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './error-status.js';
+import { HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './error-status.js';
 
 /** Where server faults are reported: pino, or any logger with `(fields, message)` methods. */
 export interface ErrorLogger {
@@ -71,7 +71,8 @@ function domainErrorResponse(err: DomainError & { code: ClientErrorCode }, table
   const status = table.status[err.code];
   const headers: Record<string, string> = {};
   if (status === 429 || status === 503) {
-    const seconds = err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS[err.code] ?? 1;
+    // Every 429/503 domain error carries its own hint (its constructor requires or defaults it).
+    const seconds = err.retryAfterSeconds ?? 1;
     headers['Retry-After'] = String(Math.max(1, Math.ceil(seconds)));
   }
   if (err.code === 'unauthenticated') headers['WWW-Authenticate'] = 'Bearer realm="chat-app-server"';

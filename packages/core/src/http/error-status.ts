@@ -1,12 +1,3 @@
-import type { ClientErrorCode } from '../errors.js';
-
-/** Seconds sent in `Retry-After` when a 429/503 error carries no hint of its own. */
-export const DEFAULT_RETRY_AFTER_SECONDS: Readonly<Partial<Record<ClientErrorCode, number>>> = Object.freeze({
-  too_many_attempts: 60,
-  chat_service_unavailable: 5,
-  server_busy: 1,
-});
-
 /**
  * Codes of errors raised by the HTTP layer itself (not by the domain), with their statuses.
  * Each API profile renders them in its own error body, like domain errors.

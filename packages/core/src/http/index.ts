@@ -5,5 +5,5 @@
  * the default API profile; a profile with other shapes passes its own {@link ErrorTable}.
  */
 export { errorResponse, type ErrorTable, type ErrorResponse, type ErrorContext, type ErrorLogger } from './error-response.js';
-export { DJANGO_ERRORS, STATUS, type ErrorBody } from './django-errors.js';
-export { DEFAULT_RETRY_AFTER_SECONDS, HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './error-status.js';
+export { DJANGO_ERRORS, type ErrorBody } from './django-errors.js';
+export { HTTP_ERROR_CODES, HttpError, type HttpErrorCode } from './error-status.js';

@@ -1,4 +1,7 @@
-export type UserStatus = 'pending' | 'active';
+/** The states of a user row: `pending` while its registration runs, `active` once its chat user exists. */
+export const USER_STATUSES = ['pending', 'active'] as const;
+
+export type UserStatus = (typeof USER_STATUSES)[number];
 
 /** One app user and its chat identity, as stored. */
 export interface UserRecord {
@@ -55,7 +58,7 @@ export interface UserRepository {
   /**
    * Inserts a `pending` row with `creationAttemptedAt = null` and an agoraUid from `drawAgoraUid`.
    * When the drawn uid is taken, draws again (at least 5 times) until one is free.
-   * @throws RangeError when `drawAgoraUid` returns anything but an integer in 1..2^32-1
+   * @throws RangeError when `drawAgoraUid` returns anything but an integer in 1..AGORA_UID_MAX
    * @throws AccountExistsError when a row with this account key exists, whatever its state
    * @throws ChatUsernameTakenError when another row has this chat username
    */

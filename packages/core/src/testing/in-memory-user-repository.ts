@@ -1,4 +1,4 @@
-import { isValidAgoraUid } from '../domain/agora-uid.js';
+import { AGORA_UID_MAX, isValidAgoraUid } from '../domain/agora-uid.js';
 import { AccountExistsError, ChatUsernameTakenError } from '../errors.js';
 import type { NewPendingUser, Takeover, UserRecord, UserRepository } from '../ports/user-repository.js';
 
@@ -33,7 +33,7 @@ export class InMemoryUserRepository implements UserRepository {
     if (this.all().some((r) => r.chatUsername === user.chatUsername)) throw new ChatUsernameTakenError();
     const draw = () => {
       const uid = drawAgoraUid();
-      if (!isValidAgoraUid(uid)) throw new RangeError(`drawAgoraUid returned ${uid}, not an integer in 1..2^32-1.`);
+      if (!isValidAgoraUid(uid)) throw new RangeError(`drawAgoraUid returned ${uid}, not an integer in 1..${AGORA_UID_MAX}.`);
       return uid;
     };
     let agoraUid = draw();

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { AGORA_UID_MAX } from '../../domain/agora-uid.js';
 import type { Clock } from '../../ports/clock.js';
 import type { TokenIssuer } from '../../ports/token-issuer.js';
 import { ManualClock } from '../manual-clock.js';
@@ -41,7 +42,7 @@ export function tokenIssuerContract(label: string, factory: (options: TokenIssue
 
       it('accepts its chat+RTC token as a chat token too', async function () {
         for (const publisher of [true, false]) {
-          const { token, expireTimestamp } = await issuer().issueChatRtcToken(alice, { channelName: 'room 1', agoraUid: 4_294_967_295, publisher });
+          const { token, expireTimestamp } = await issuer().issueChatRtcToken(alice, { channelName: 'room 1', agoraUid: AGORA_UID_MAX, publisher });
           expect(expireTimestamp).to.equal((issueSecond() + LIFETIME) * 1000);
           expect((await issuer().verifyChatToken(token)).subject).to.equal(expectedSubject);
         }

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
+import { AGORA_UID_MAX } from '../../domain/agora-uid.js';
 import type { NewPendingUser, UserRepository } from '../../ports/user-repository.js';
 import { eachTest, expectCode, uniqueName, type Teardown } from './kit-support.js';
 
@@ -10,8 +11,8 @@ export interface UserRepositoryKitSubject extends Teardown {
 const T0 = new Date(Date.UTC(2026, 0, 1, 12, 0, 0));
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
-// Spread over 1..2^32-1 so runs sharing one database rarely collide (and redraw when they do).
-const nextUid = () => randomInt(1, 2 ** 32);
+// Spread over the whole range so runs sharing one database rarely collide (and redraw when they do).
+const nextUid = () => randomInt(1, AGORA_UID_MAX + 1);
 
 function pendingUser(overrides: Partial<NewPendingUser> = {}): NewPendingUser {
   const key = overrides.accountKey ?? uniqueName('acct');
@@ -84,8 +85,8 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
       expect(row.agoraUid).to.equal(fresh);
     });
 
-    it('keeps agoraUids up to 2^32-1 exactly', async function () {
-      const max = 2 ** 32 - randomInt(1, 1_000_000);
+    it('keeps agoraUids up to the maximum exactly', async function () {
+      const max = AGORA_UID_MAX + 1 - randomInt(1, 1_000_000);
       const user = pendingUser();
       await repo().insertPending(user, () => max);
       expect((await repo().findByAccountKey(user.accountKey))?.agoraUid).to.equal(max);
@@ -181,8 +182,8 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
       expect(await repo().findByAccountKey(second.accountKey)).to.have.property('status', 'pending');
     });
 
-    it('refuses agoraUids outside 1..2^32-1 with a RangeError, storing nothing', async function () {
-      for (const bad of [0, -1, 2 ** 32, 1.5]) {
+    it('refuses agoraUids outside 1..AGORA_UID_MAX with a RangeError, storing nothing', async function () {
+      for (const bad of [0, -1, AGORA_UID_MAX + 1, 1.5]) {
         const user = pendingUser();
         let error: unknown;
         await repo().insertPending(user, () => bad).catch((err: unknown) => { error = err; });

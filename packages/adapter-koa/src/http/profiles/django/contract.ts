@@ -2,9 +2,9 @@ import { Type } from '@sinclair/typebox';
 import { HTTP_ERROR_CODES } from '../../error-status.js';
 import { strings, type ProfileContract, type RouteContract } from '../../contract.js';
 import { AccessToken, AgoraUid, ChannelName, ChatUserName, ExpireTimestamp, UserAccount, UserPassword } from '../../schemas/common.js';
-import { DJANGO_ERRORS, STATUS } from './errors.js';
+import { DJANGO_ERRORS } from './errors.js';
 
-const ERROR_CODES = [...Object.keys(STATUS), ...Object.keys(HTTP_ERROR_CODES)];
+const ERROR_CODES = [...Object.keys(DJANGO_ERRORS.status), ...Object.keys(HTTP_ERROR_CODES)];
 
 /** The Django sample's profile: real statuses mirrored in `code`, errors as `{code, error, message}`. */
 export const DJANGO_PROFILE: ProfileContract = {
