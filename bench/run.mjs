@@ -1,16 +1,19 @@
 // `pnpm bench`: drives the standalone server (SQLite + built-in emulator, or DATABASE_URL) and two
 // bare-Koa references with autocannon, side by side in one run, and prints one table.
 // BENCH_SECONDS (default 10) sets the length of each measured run. BENCH_ONLY=token runs only the
-// /token comparisons (bare-Koa token route, /token with metrics off and on, /token writing the channel mapper).
+// /token comparisons (bare-Koa token route, /token with metrics off and on, /token writing the channel mapper);
+// BENCH_ONLY=import only the import command's (password import vs raw scrypt, 10,000 accounts against the emulator).
 import { execFileSync, fork } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ONLY_TOKEN = process.env.BENCH_ONLY === 'token';
+const ONLY_IMPORT = process.env.BENCH_ONLY === 'import';
+const IMPORT_ACCOUNTS = 10_000;
 const here = fileURLToPath(new URL('.', import.meta.url));
 const serverCli = join(here, '..', 'packages', 'adapter-koa', 'bin', 'chat-app-server.cjs');
 const TOKEN_CONNECTIONS = 64;
@@ -34,6 +37,7 @@ async function main() {
   console.log(`chat-app-server bench: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${SECONDS}s per run\n`);
 
   if (ONLY_TOKEN) return tokenOnly();
+  if (ONLY_IMPORT) return printImports(await measureImports());
   const scrypt = await childResult(join(here, 'scrypt-throughput.mjs'), [String(Math.min(SECONDS, 8)), '2']);
   console.log(`raw scrypt (N=2^${scrypt.parameters.logN}, r=${scrypt.parameters.r}, p=${scrypt.parameters.p}, 2 at once): ${scrypt.perSecond.toFixed(1)} hashes/s`);
 
@@ -73,6 +77,25 @@ async function main() {
   console.log(`- peak RSS under /token load: ${tokenRun.peakRssMb} MB (< 150 MB: ${ok(tokenRun.peakRssMb < 150)})`);
   console.log('\nCited, not measured by this bench');
   console.log(`- ${DJANGO_SAMPLE_TOKEN.rps} req/s on /token: ${DJANGO_SAMPLE_TOKEN.source}. This run's /token: ${Math.round(tokenRun.rps)} req/s.`);
+  printImports(await measureImports());
+}
+
+// The import command as users run it, next to raw scrypt with as many hashes at once as it uses (one per core).
+async function measureImports() {
+  const cores = availableParallelism();
+  const raw = await childResult(join(here, 'scrypt-throughput.mjs'), [String(Math.min(SECONDS, 8)), String(cores)]);
+  const rows = Math.max(20, Math.round(raw.perSecond * SECONDS));
+  const passwords = await childResult(join(here, 'import.mjs'), ['passwords', String(rows)]);
+  const accounts = await childResult(join(here, 'import.mjs'), ['accounts', String(IMPORT_ACCOUNTS)]);
+  return { cores, raw, passwords, accounts };
+}
+
+function printImports({ cores, raw, passwords, accounts }) {
+  const ok = (cond) => (cond ? 'met' : 'NOT met');
+  console.log('\nTargets of the import command');
+  const ratio = passwords.perSecond / raw.perSecond;
+  console.log(`- password import (django-sqlite, ${passwords.rows} users): ${passwords.perSecond.toFixed(1)} users/s vs raw scrypt ${raw.perSecond.toFixed(1)} hashes/s (${cores} at once): ${ratio.toFixed(2)} (>= 0.80: ${ok(ratio >= 0.8)})`);
+  console.log(`- accounts import (${accounts.rows} against the built-in emulator): ${accounts.wallSeconds.toFixed(1)} s for the whole command, ${accounts.perSecond.toFixed(0)} accounts/s while importing (< 60 s: ${ok(accounts.wallSeconds < 60)})`);
 }
 
 async function tokenOnly() {

@@ -1,7 +1,8 @@
 // Your own storage behind core's UserRepository port: a Map here, your ORM in a real backend.
 // test/map-user-repository.test.ts runs core's contract kit on it: an adapter that passes is interchangeable.
 import {
-  AccountExistsError, ChatUsernameTakenError, isValidAgoraUid, type NewPendingUser, type Takeover, type UserRecord, type UserRepository,
+  AccountExistsError, ChatUsernameTakenError, isDomainError, isValidAgoraUid, type Activation, type NewActiveUser, type NewPendingUser,
+  type Takeover, type UserRecord, type UserRepository,
 } from '@chat-app-server/core';
 
 export class MapUserRepository implements UserRepository {
@@ -23,8 +24,29 @@ export class MapUserRepository implements UserRepository {
     if (this.rows.has(user.accountKey)) throw new AccountExistsError();
     if (this.find((r) => r.chatUsername === user.chatUsername)) throw new ChatUsernameTakenError();
     const agoraUid = this.freeAgoraUid(drawAgoraUid);
-    const { now, ...fields } = user;
-    const row: UserRecord = { ...fields, agoraUid, chatUuid: null, status: 'pending', creationAttemptedAt: null, createdAt: now, updatedAt: now };
+    const { now, creationAttemptedAt, ...fields } = user;
+    const row: UserRecord = {
+      ...fields, agoraUid, chatUuid: null, status: 'pending', creationAttemptedAt: creationAttemptedAt ?? null, createdAt: now, updatedAt: now,
+    };
+    this.rows.set(user.accountKey, row);
+    return row;
+  }
+
+  // A store with transactions would write a batch in one; a Map has nothing to save.
+  async insertPendingMany(users: readonly NewPendingUser[], drawAgoraUid: () => number): Promise<Array<UserRecord | Error>> {
+    return Promise.all(users.map((user) => this.insertPending(user, drawAgoraUid).catch(ownOutcome)));
+  }
+
+  async insertActive(user: NewActiveUser, drawAgoraUid: () => number): Promise<UserRecord> {
+    if (user.agoraUid !== undefined && !isValidAgoraUid(user.agoraUid)) throw new RangeError(`agoraUid ${user.agoraUid} is not an integer in 1..2^32-1.`);
+    if (this.rows.has(user.accountKey)) throw new AccountExistsError();
+    if (this.find((r) => r.chatUsername === user.chatUsername || r.chatUuid === user.chatUuid)) throw new ChatUsernameTakenError();
+    const wanted = user.agoraUid;
+    const agoraUid = wanted !== undefined && !this.find((r) => r.agoraUid === wanted) ? wanted : this.freeAgoraUid(drawAgoraUid);
+    const { now, agoraUid: _wanted, ...fields } = user;
+    const row: UserRecord = {
+      ...fields, agoraUid, status: 'active', leaseId: null, leaseExpiresAt: null, creationAttemptedAt: null, createdAt: now, updatedAt: now,
+    };
     this.rows.set(user.accountKey, row);
     return row;
   }
@@ -47,6 +69,10 @@ export class MapUserRepository implements UserRepository {
   async activate(accountKey: string, leaseId: string, chatUuid: string, at: Date): Promise<UserRecord | undefined> {
     if (this.find((r) => r.chatUuid === chatUuid && r.accountKey !== accountKey)) throw new ChatUsernameTakenError();
     return this.updatePending(accountKey, leaseId, { status: 'active', chatUuid, leaseId: null, leaseExpiresAt: null, updatedAt: at });
+  }
+
+  async activateMany(rows: readonly Activation[], at: Date): Promise<Array<UserRecord | undefined | Error>> {
+    return Promise.all(rows.map((r) => this.activate(r.accountKey, r.leaseId, r.chatUuid, at).catch(ownOutcome)));
   }
 
   async deletePending(accountKey: string, leaseId: string): Promise<boolean> {
@@ -85,4 +111,10 @@ export class MapUserRepository implements UserRepository {
     this.rows.set(accountKey, next);
     return next;
   }
+}
+
+// A row's own refusal is its outcome; anything else fails the whole call.
+function ownOutcome(err: unknown): Error {
+  if (isDomainError(err) || err instanceof RangeError) return err;
+  throw err;
 }

@@ -8,6 +8,7 @@ import {
   hasCode,
   type ChatProvisioner,
   type ChatUser,
+  type ChatUserBatchFailure,
   type ChatUserBatchResult,
   type Clock,
   type Logger,
@@ -168,10 +169,12 @@ export class AgoraChatProvisioner implements ChatProvisioner {
       });
     }
     const created = entities(answer.body);
-    const failed = failures(answer.body);
+    const failed = failures(answer.body, answer.afterUnknownOutcome);
     const reported = new Set([...created.map((u) => u.username), ...failed.map((f) => f.username)]);
     for (const { username } of users) {
-      if (!reported.has(username)) failed.push({ username, reason: 'not reported by Agora Chat' });
+      if (!reported.has(username)) {
+        failed.push({ username, reason: 'not reported by Agora Chat', code: 'unknown', afterUnknownOutcome: answer.afterUnknownOutcome });
+      }
     }
     return { created, failed };
   }
@@ -179,14 +182,16 @@ export class AgoraChatProvisioner implements ChatProvisioner {
   private async createOneByOne(
     users: ReadonlyArray<{ readonly username: string; readonly password: string }>,
   ): Promise<ChatUserBatchResult> {
-    const result: { created: ChatUser[]; failed: Array<{ username: string; reason: string }> } = { created: [], failed: [] };
+    const result: { created: ChatUser[]; failed: ChatUserBatchFailure[] } = { created: [], failed: [] };
     for (const { username, password } of users) {
       try {
         result.created.push(await this.createUser(username, password));
       } catch (err) {
         // By code, not class: another copy of core may have created the error.
-        if (hasCode(err, 'chat_user_exists') || hasCode(err, 'invalid_chat_username')) {
-          result.failed.push({ username, reason: err.message });
+        if (hasCode(err, 'chat_user_exists')) {
+          result.failed.push({ username, reason: err.message, code: 'chat_user_exists', afterUnknownOutcome: err.afterUnknownOutcome });
+        } else if (hasCode(err, 'invalid_chat_username')) {
+          result.failed.push({ username, reason: err.message, code: 'invalid_chat_username', afterUnknownOutcome: false });
         } else {
           throw err;
         }
@@ -223,17 +228,25 @@ function entities(body: AgoraBody | undefined): ChatUser[] {
   return users;
 }
 
-function failures(body: AgoraBody | undefined): Array<{ username: string; reason: string }> {
+function failures(body: AgoraBody | undefined, afterUnknownOutcome: boolean): ChatUserBatchFailure[] {
   const list = body?.['data'];
   if (!Array.isArray(list)) return [];
-  const failed: Array<{ username: string; reason: string }> = [];
+  const failed: ChatUserBatchFailure[] = [];
   for (const item of list as unknown[]) {
     if (typeof item !== 'object' || item === null) continue;
     const { username, registerUserFailReason } = item as Record<string, unknown>;
     if (typeof username !== 'string') continue;
-    failed.push({ username, reason: typeof registerUserFailReason === 'string' ? registerUserFailReason : 'registration failed' });
+    const reason = typeof registerUserFailReason === 'string' ? registerUserFailReason : 'registration failed';
+    failed.push({ username, reason, code: batchFailureCode(reason), afterUnknownOutcome });
   }
   return failed;
+}
+
+// Agora reports batch failures only in words: "the user3 already exists", "user3 is not legal.".
+function batchFailureCode(reason: string): ChatUserBatchFailure['code'] {
+  if (/\balready exists?\b|duplicate/i.test(reason)) return 'chat_user_exists';
+  if (/\bnot legal\b|illegal|invalid/i.test(reason)) return 'invalid_chat_username';
+  return 'unknown';
 }
 
 function malformed(answer: AgoraAnswer): ChatServiceUnavailableError {

@@ -158,11 +158,20 @@ export class AgoraRestClient {
 
   private unavailable(cause: Error, retryAfterMs?: number): ChatServiceUnavailableError {
     const retryAfterSeconds = retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(retryAfterMs / 1000));
+    // The client gets a fixed sentence. The cause (addresses, timeouts, Agora's or a proxy's text) is
+    // for the log, where the HTTP layer writes it under the request id.
     return new ChatServiceUnavailableError(
-      `The chat service is unavailable (${cause.message}); try again later.`,
+      unavailableMessage(cause),
       retryAfterSeconds === undefined ? { cause } : { cause, retryAfterSeconds },
     );
   }
+}
+
+function unavailableMessage(cause: Error): string {
+  if (!(cause instanceof AgoraNetworkError)) return 'The chat service is unavailable; try again later.';
+  return /TIMEDOUT|TIMEOUT/.test(cause.code)
+    ? 'The chat service did not answer in time; try again later.'
+    : 'The chat service could not be reached; try again later.';
 }
 
 function isTransient(status: number, error: AgoraResponseError): boolean {

@@ -35,7 +35,13 @@ export interface AgoraTokenIssuerOptions {
   readonly verifiedCacheSize?: number;
 }
 
-const MAX_LIFETIME_SECONDS = 86_400;
+/** The longest token lifetime Agora accepts, and the default one. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+/**
+ * How far in the future a bearer's issue time may lie: clocks of several instances disagree a little.
+ * A token "issued" later than that was not issued by a server of this deployment.
+ */
+const MAX_CLOCK_SKEW_SECONDS = 60;
 /** Default of {@link AgoraTokenIssuerOptions.verifiedCacheSize}. */
 export const DEFAULT_VERIFIED_CACHE_SIZE = 10_000;
 
@@ -57,9 +63,9 @@ export class AgoraTokenIssuer implements TokenIssuer {
 
   constructor(options: AgoraTokenIssuerOptions) {
     assertAgoraCredentials(options.appId, options.appCertificate);
-    const lifetime = options.lifetimeSeconds ?? MAX_LIFETIME_SECONDS;
-    if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_LIFETIME_SECONDS) {
-      throw new RangeError(`lifetimeSeconds must be an integer from 1 to ${MAX_LIFETIME_SECONDS}, got ${lifetime}.`);
+    const lifetime = options.lifetimeSeconds ?? MAX_TOKEN_LIFETIME_SECONDS;
+    if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_TOKEN_LIFETIME_SECONDS) {
+      throw new RangeError(`lifetimeSeconds must be an integer from 1 to ${MAX_TOKEN_LIFETIME_SECONDS}, got ${lifetime}.`);
     }
     const subjectKind = options.subjectKind ?? 'username';
     if (subjectKind !== 'username' && subjectKind !== 'uuid') {
@@ -115,6 +121,10 @@ export class AgoraTokenIssuer implements TokenIssuer {
     const expiresAt = privilegeExpiresAt(parsed, ChatPrivilege.user);
     const subject = parsed.chat?.userId ?? '';
     if (expiresAt === undefined || subject === '') throw new UnauthenticatedError();
+    // Signed with our certificate, yet not as this server issues tokens: it would live too long.
+    if (parsed.issueTs > Math.floor(now / 1000) + MAX_CLOCK_SKEW_SECONDS) throw new UnauthenticatedError();
+    const granted = Math.max(parsed.expire, parsed.chat?.privileges[ChatPrivilege.user] ?? 0);
+    if (granted > this.lifetime) throw new UnauthenticatedError();
     if (expiresAt <= now) throw new UnauthenticatedError('The chat user token has expired.');
     const result: VerifiedChatToken = { subject, expiresAt };
     this.verified?.set(token, result);

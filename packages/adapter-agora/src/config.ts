@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock, Logger } from '@chat-app-server/core';
 import { AgoraChatProvisioner, type AgoraChatProvisionerOptions } from './agora-chat-provisioner.js';
-import { AgoraTokenIssuer } from './agora-token-issuer.js';
+import { AgoraTokenIssuer, MAX_TOKEN_LIFETIME_SECONDS } from './agora-token-issuer.js';
 import { parseAppKey } from './app-key.js';
 import { AGORA_CREDENTIAL_PATTERN } from './credentials.js';
 import { parseRestApiUrl } from './rest-api-url.js';
@@ -45,28 +46,29 @@ export class AgoraConfigError extends Error {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/**
- * Development credentials of the built-in emulator. They only work against the emulator: Agora has
- * no project with them.
- */
-export const DEVELOPMENT_AGORA = Object.freeze({
-  appId: 'de7e1000de7e1000de7e1000de7e1000',
-  appCertificate: 'c0ffee00c0ffee00c0ffee00c0ffee00',
-  orgName: 'dev',
-  appName: 'chat-app-server',
-});
+/** App Key of the built-in emulator (development mode); its App ID and Certificate are random per process. */
+const DEVELOPMENT_APP = Object.freeze({ orgName: 'dev', appName: 'chat-app-server' });
 
 const AGORA_VARIABLES = ['AGORA_APP_ID', 'AGORA_APP_CERT', 'AGORA_APP_KEY', 'AGORA_REST_API_URL', 'AGORA_REST_API_DOMAIN'] as const;
 
 /**
+ * Development mode (the built-in emulator, when no AGORA_* is set) is for NODE_ENV unset, `development`
+ * or `test` only, spelled exactly: any other value (`production`, `Production`, `staging`...) is a
+ * deployment, which must name its Agora project.
+ */
+export function isDevelopmentEnv(nodeEnv: string | undefined): boolean {
+  return nodeEnv === undefined || nodeEnv === 'development' || nodeEnv === 'test';
+}
+
+/**
  * Validates the `AGORA_*` variables (the standalone server's rules and messages). With none of the
- * credentials set, the mode is `emulator`, which is a problem when `nodeEnv` is `production`.
+ * credentials set, the mode is `emulator`, which is a problem unless {@link isDevelopmentEnv}.
  */
 export function readAgoraSettings(env: Env, nodeEnv: string): AgoraEnvReading {
   const problems: string[] = [];
   const warnings: string[] = [];
   const agora = agoraOf(env, nodeEnv, problems, warnings);
-  const tokenExpireSeconds = wholeNumber(env, 'AGORA_TOKEN_EXPIRE_SECONDS', 86_400, 1, 86_400, problems);
+  const tokenExpireSeconds = wholeNumber(env, 'AGORA_TOKEN_EXPIRE_SECONDS', MAX_TOKEN_LIFETIME_SECONDS, 1, MAX_TOKEN_LIFETIME_SECONDS, problems);
   const subject = text(env.AGORA_CHAT_TOKEN_SUBJECT) ?? 'username';
   if (subject !== 'username' && subject !== 'uuid') {
     problems.push(`AGORA_CHAT_TOKEN_SUBJECT must be one of username, uuid, got "${subject}".`);
@@ -78,10 +80,10 @@ export function readAgoraSettings(env: Env, nodeEnv: string): AgoraEnvReading {
 function agoraOf(env: Env, nodeEnv: string, problems: string[], warnings: string[]): AgoraConfig {
   const set = AGORA_VARIABLES.filter((name) => text(env[name]) !== undefined);
   if (set.length === 0) {
-    if (nodeEnv === 'production') {
+    if (!isDevelopmentEnv(nodeEnv)) {
       problems.push(
-        'AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL are required when NODE_ENV=production ' +
-          '(the built-in Agora Chat emulator is for development only).',
+        `AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL are required when NODE_ENV=${nodeEnv} ` +
+          '(the built-in Agora Chat emulator is only for NODE_ENV unset, development or test).',
       );
     }
     return { mode: 'emulator' };
@@ -120,7 +122,7 @@ function restApiUrlOf(env: Env, nodeEnv: string, problems: string[], warnings: s
     return undefined;
   }
   const origin = problemOf(() => parseRestApiUrl(url ?? domain, name), name, problems);
-  if (origin?.startsWith('http:') && nodeEnv !== 'development' && nodeEnv !== 'test') {
+  if (origin?.startsWith('http:') && !isDevelopmentEnv(nodeEnv)) {
     warnings.push(`${name} uses http://: Agora app tokens and chat passwords travel unencrypted. Use https:// outside development.`);
   }
   return origin;
@@ -168,7 +170,7 @@ export interface AgoraOptions {
 
 /** Options of {@link createAgoraAdapters}. */
 export interface CreateAgoraAdaptersOptions {
-  /** `production` refuses the emulator. @default `NODE_ENV` of the environment given, else of the process, else `development` */
+  /** Anything but unset, `development` or `test` refuses the emulator. @default `NODE_ENV` of the environment given, else of the process, else `development` */
   readonly nodeEnv?: string;
   /** Receives start-up warnings (development mode, http://) and the provisioner's retry warnings. @default console */
   readonly logger?: Logger;
@@ -228,20 +230,23 @@ export async function createAgoraAdapters(
 }
 
 /**
- * Starts the built-in Agora Chat emulator on loopback with {@link DEVELOPMENT_AGORA} and says so
- * loudly. Development only: the caller has refused production already.
+ * Starts the built-in Agora Chat emulator on loopback with random credentials and says so loudly.
+ * Development only: the caller has refused other environments already.
  */
 export async function startDevelopmentEmulator(logger: Logger): Promise<{ agora: AgoraConfig & { mode: 'agora' }; emulator: AgoraEmulator }> {
   // Loaded only here, so that production never loads the emulator.
   const { startAgoraEmulator } = await import('./emulator/agora-emulator.js');
-  const emulator = await startAgoraEmulator({ ...DEVELOPMENT_AGORA, host: '127.0.0.1', port: 0 });
+  // Random per process: with a published constant, anyone could forge bearers for a server that runs in
+  // development mode where it should not.
+  const appId = randomBytes(16).toString('hex');
+  const appCertificate = randomBytes(16).toString('hex');
+  const emulator = await startAgoraEmulator({ appId, appCertificate, ...DEVELOPMENT_APP, host: '127.0.0.1', port: 0 });
   logger.warn(
     { emulator: emulator.restApiUrl },
     '*** DEVELOPMENT MODE: no AGORA_* variables are set, so chat users are created in a built-in, in-memory ' +
-      'Agora Chat emulator with development credentials. Tokens from this server do NOT work with Agora. ' +
-      'Set AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL for real use. ***',
+      'Agora Chat emulator with random development credentials (new at every start). Tokens from this server ' +
+      'do NOT work with Agora. Set AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL for real use. ***',
   );
-  const { appId, appCertificate } = DEVELOPMENT_AGORA;
   return {
     agora: { mode: 'agora', appId, appCertificate, appKey: emulator.appKey, restApiUrl: emulator.restApiUrl },
     emulator,

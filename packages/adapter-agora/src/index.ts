@@ -3,6 +3,6 @@ export { AgoraTokenIssuer, DEFAULT_VERIFIED_CACHE_SIZE, type AgoraTokenIssuerOpt
 export { AgoraNetworkError, AgoraResponseError } from './agora-errors.js';
 export { parseAppKey, type AppKeyParts } from './app-key.js';
 export {
-  createAgoraAdapters, readAgoraSettings, startDevelopmentEmulator, AgoraConfigError, DEVELOPMENT_AGORA,
+  createAgoraAdapters, readAgoraSettings, startDevelopmentEmulator, isDevelopmentEnv, AgoraConfigError,
   type AgoraAdapters, type AgoraConfig, type AgoraOptions, type AgoraEnvSettings, type AgoraEnvReading, type CreateAgoraAdaptersOptions,
 } from './config.js';

@@ -141,7 +141,9 @@ describe('AgoraChatProvisioner against the emulator', function () {
         { username: 'BAD NAME', password: 'pw-3' },
       ]);
       expect(result.created.map((u) => u.username)).to.deep.equal([fresh]);
-      expect(result.failed.map((f) => f.username)).to.deep.equal([taken, 'BAD NAME']);
+      expect(result.failed.map((f) => [f.username, f.code, f.afterUnknownOutcome])).to.deep.equal([
+        [taken, 'chat_user_exists', false], ['BAD NAME', 'invalid_chat_username', false],
+      ]);
       expect(result.failed[0]?.reason).to.match(/already exists/);
       expect(emulator.stats.requests['POST /users']).to.equal(1);
     });
@@ -157,8 +159,25 @@ describe('AgoraChatProvisioner against the emulator', function () {
         { username: fresh[1]!, password: 'pw-3' },
       ]);
       expect(result.created.map((u) => u.username)).to.deep.equal(fresh);
-      expect(result.failed.map((f) => f.username)).to.deep.equal([taken]);
+      expect(result.failed.map((f) => [f.username, f.code])).to.deep.equal([[taken, 'chat_user_exists']]);
       for (const name of fresh) expect(emulator.users.has(name)).to.equal(true);
+    });
+
+    it('marks the names of a batch resent after a lost answer as possibly created by us', async function () {
+      emulator.faults.createThenDropNext(1);
+      const names = [freshName(), freshName()];
+      const result = await provisionerFor(emulator).createUsers(names.map((username) => ({ username, password: 'pw' })));
+      expect(result.created).to.deep.equal([]);
+      expect(result.failed.map((f) => [f.username, f.code, f.afterUnknownOutcome])).to.deep.equal([
+        [names[0], 'chat_user_exists', true], [names[1], 'chat_user_exists', true],
+      ]);
+      expect(emulator.stats.requests['POST /users']).to.equal(2);
+    });
+
+    it('fails the whole batch as unavailable when Agora keeps answering 503', async function () {
+      emulator.faults.failNext(10, { status: 503 });
+      const err = await provisionerFor(emulator).createUsers([{ username: freshName(), password: 'pw' }]).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(ChatServiceUnavailableError);
     });
 
     it('needs no call for an empty batch', async function () {

@@ -1,6 +1,7 @@
+import { UnauthenticatedError } from '@chat-app-server/core';
 import { expect } from 'chai';
 import { AgoraConfigError, createAgoraAdapters, readAgoraSettings, type AgoraAdapters } from '../src/index.js';
-import { decodeToken } from '../src/testing/index.js';
+import { decodeToken, encodeToken, hasValidSignature } from '../src/testing/index.js';
 import { APP_CERT, APP_ID, freshName, startEmulator } from './support.js';
 
 function recordingLogger() {
@@ -81,6 +82,31 @@ describe('createAgoraAdapters', function () {
     const err = await createAgoraAdapters({ NODE_ENV: 'production' }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(AgoraConfigError);
     expect((err as AgoraConfigError).problems.join()).to.match(/AGORA_APP_ID, AGORA_APP_CERT, AGORA_APP_KEY and AGORA_REST_API_URL are required/);
+  });
+
+  it('refuses the emulator for any NODE_ENV but unset, development or test (spelled exactly)', async function () {
+    for (const NODE_ENV of ['Production', 'PRODUCTION', 'staging', 'Development']) {
+      expect(readAgoraSettings({}, NODE_ENV).problems.join(), NODE_ENV).to.include(`required when NODE_ENV=${NODE_ENV}`);
+      await expect(createAgoraAdapters({ NODE_ENV }), NODE_ENV).to.be.rejectedWith(AgoraConfigError);
+    }
+    for (const nodeEnv of ['development', 'test']) expect(readAgoraSettings({}, nodeEnv).problems, nodeEnv).to.deep.equal([]);
+  });
+
+  it('gives the development emulator random credentials: no published certificate, no other process signs its tokens', async function () {
+    const FORMER_CONSTANT_CERT = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+    const one = await createAgoraAdapters({ NODE_ENV: 'development' }, { logger: recordingLogger() });
+    const two = await createAgoraAdapters({ NODE_ENV: 'development' }, { logger: recordingLogger() });
+    try {
+      const { token } = await one.tokens.issueChatToken({ chatUsername: 'dev', chatUuid: null });
+      expect(hasValidSignature(token, FORMER_CONSTANT_CERT)).to.equal(false);
+      await expect(two.tokens.verifyChatToken(token)).to.be.rejectedWith(UnauthenticatedError);
+      const forged = encodeToken(
+        { ...decodeToken(token), services: [{ type: 5, privileges: { 1: 600 }, userId: 'dev' }], expire: 600 }, FORMER_CONSTANT_CERT,
+      );
+      await expect(one.tokens.verifyChatToken(forged)).to.be.rejectedWith(UnauthenticatedError);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
   });
 
   it('refuses malformed settings with every problem in one error, starting nothing', async function () {

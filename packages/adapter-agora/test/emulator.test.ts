@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import agoraToken from 'agora-token';
 import type { AgoraEmulator } from '../src/emulator/index.js';
 import { encodeToken } from '../src/testing/access-token-codec.js';
-import { APP_CERT, APP_ID, OTHER_APP_ID, OTHER_CERT, freshName, startEmulator } from './support.js';
+import { APP_CERT, APP_ID, OTHER_APP_ID, OTHER_CERT, freshName, startEmulator, tokenBomb } from './support.js';
 
 const { ChatTokenBuilder } = agoraToken;
 
@@ -119,6 +119,14 @@ describe('Agora Chat emulator', function () {
       expect(emulator.stats.distinctAppTokens).to.equal(bad.length);
     });
 
+    it('answers 401 to token bombs at once (bounded parsing), and keeps serving', async function () {
+      // A liveness bound with a wide margin: an unbounded parser spends tens of seconds on one bomb.
+      this.timeout(3000);
+      const bombs = [tokenBomb(APP_ID), tokenBomb(APP_ID, { padding: 0 })];
+      for (const bearer of bombs) expectErrorBody(await call('GET', '/testorg/testapp/users/x', { bearer }), 401, 'unauthorized');
+      expect((await call('GET', '/testorg/testapp/users/x')).status).to.equal(404);
+    });
+
     it('answers 401 for an expired app token', async function () {
       const issueTs = Math.floor(Date.now() / 1000) - 100;
       const services = [{ type: 5, privileges: { 2: 10 }, userId: '' }];
@@ -201,6 +209,28 @@ describe('Agora Chat emulator', function () {
       const { accessToken } = (await control('POST', '/app-token')).body as { accessToken: string };
       expect((await call('GET', '/testorg/testapp/users/x', { bearer: accessToken })).status).to.equal(404);
     });
+  });
+
+  it('prints a random certificate it made, never one it read from the environment', async function () {
+    const run = async (env: NodeJS.ProcessEnv): Promise<string> => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/cli.ts', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      try {
+        for await (const chunk of child.stdout) {
+          out += String(chunk);
+          if (out.includes('AGORA_APP_CERT')) break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the rest of the last line
+        return out;
+      } finally {
+        child.kill('SIGTERM');
+        if (child.exitCode === null) await once(child, 'exit');
+      }
+    };
+    const withSecret = await run({ ...process.env, AGORA_APP_ID: APP_ID, AGORA_APP_CERT: APP_CERT });
+    expect(withSecret).to.include(`AGORA_APP_ID=${APP_ID}`).and.include('AGORA_APP_CERT').and.not.include(APP_CERT);
+    const { AGORA_APP_CERT: _, ...rest } = process.env;
+    expect(await run(rest)).to.match(/AGORA_APP_CERT=[0-9a-f]{32}/);
   });
 
   it('runs from the command line and prints its URL', async function () {

@@ -1,3 +1,4 @@
+import { deflateSync } from 'node:zlib';
 import { use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import { AgoraChatProvisioner, type AgoraChatProvisionerOptions } from '../src/index.js';
@@ -52,4 +53,17 @@ export function dumpErrorChain(err: unknown): string {
     current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join('\n');
+}
+
+/**
+ * An AccessToken2-shaped "token bomb": `services` empty services (type 4) and `padding` zero bytes,
+ * deflated. It inflates to far more than a real token and, fed to an unbounded parser, costs CPU
+ * quadratic in its size. The signature is garbage: the cost comes before any signature check.
+ */
+export function tokenBomb(appId: string, { services = 65_535, padding = 1_117_000 } = {}): string {
+  const u16 = (v: number) => Buffer.from([v & 0xff, v >> 8]);
+  const string = (s: Buffer | string) => Buffer.concat([u16(Buffer.byteLength(s)), Buffer.from(s)]);
+  const head = Buffer.concat([string(Buffer.alloc(32)), string(appId), Buffer.alloc(12, 1), u16(services)]);
+  const body = Buffer.concat([head, Buffer.alloc(4 * services).fill(Buffer.from([4, 0, 0, 0])), Buffer.alloc(padding)]);
+  return `007${deflateSync(body, { level: 9 }).toString('base64')}`;
 }

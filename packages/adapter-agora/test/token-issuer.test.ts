@@ -4,7 +4,7 @@ import { UnauthenticatedError } from '@chat-app-server/core';
 import { ManualClock, tokenIssuerContract } from '@chat-app-server/core/testing';
 import { AgoraTokenIssuer } from '../src/index.js';
 import { decodeToken, encodeToken, hasValidSignature } from '../src/testing/access-token-codec.js';
-import { APP_CERT, APP_ID, OTHER_APP_ID, OTHER_CERT } from './support.js';
+import { APP_CERT, APP_ID, OTHER_APP_ID, OTHER_CERT, tokenBomb } from './support.js';
 
 const { ChatTokenBuilder } = agoraToken;
 
@@ -136,6 +136,55 @@ describe('AgoraTokenIssuer', function () {
       for (const bad of ['', '006abc', '007', '007!!!!', `007${Buffer.from('not zlib').toString('base64')}`]) {
         await expect(issuer.verifyChatToken(bad)).to.be.rejectedWith(UnauthenticatedError);
       }
+    });
+  });
+
+  describe('issue time and lifetime', function () {
+    const signed = (issueTs: number, expire: number, granted = expire) =>
+      encodeToken({ appId: APP_ID, issueTs, expire, salt: 3, services: [{ type: 5, privileges: { 1: granted }, userId: 'jill' }] }, APP_CERT);
+
+    it('accepts an issue time up to a minute ahead (clock skew between instances), refuses one further ahead', async function () {
+      expect(await issuer.verifyChatToken(signed(NOW_S + 60, 600))).to.have.property('subject', 'jill');
+      for (const issueTs of [NOW_S + 61, NOW_S + 3600, NOW_S + 10 * 365 * 86_400]) {
+        await expect(issuer.verifyChatToken(signed(issueTs, 600)), String(issueTs - NOW_S)).to.be.rejectedWith(UnauthenticatedError);
+      }
+    });
+
+    it('refuses a token or user privilege that lives longer than the configured lifetime', async function () {
+      expect(await issuer.verifyChatToken(signed(NOW_S, LIFETIME))).to.have.property('subject', 'jill');
+      for (const [expire, granted] of [[2 ** 32 - 1, 2 ** 32 - 1], [LIFETIME + 1, LIFETIME], [LIFETIME, LIFETIME + 1], [86_400, 86_400]]) {
+        await expect(issuer.verifyChatToken(signed(NOW_S, expire!, granted)), `${expire}/${granted}`).to.be.rejectedWith(UnauthenticatedError);
+      }
+    });
+  });
+
+  describe('bounded parsing', function () {
+    // A bomb costs tens of seconds of CPU in an unbounded parser; bounded, it is refused in microseconds.
+    // The timeout is a liveness bound with a margin of a hundred times, not a speed target.
+    const BOMB_TIMEOUT_MS = 3000;
+
+    it('refuses token bombs (many services, large inflation) within the length limit, without hanging', async function () {
+      this.timeout(BOMB_TIMEOUT_MS);
+      const bombs = [tokenBomb(APP_ID), tokenBomb(APP_ID, { padding: 0 }), tokenBomb(APP_ID, { services: 3, padding: 1_400_000 })];
+      for (const bomb of bombs) {
+        expect(bomb.length).to.be.at.most(2048);
+        await expect(issuer.verifyChatToken(bomb)).to.be.rejectedWith(UnauthenticatedError);
+      }
+    });
+
+    it('refuses a signed token with bytes after its services', async function () {
+      const parts = { appId: APP_ID, issueTs: NOW_S, expire: 600, salt: 5, services: [{ type: 5, privileges: { 1: 600 }, userId: 'jill' }] };
+      expect(await issuer.verifyChatToken(encodeToken(parts, APP_CERT))).to.have.property('subject', 'jill');
+      await expect(issuer.verifyChatToken(encodeToken(parts, APP_CERT, undefined, Buffer.from([0])))).to.be.rejectedWith(UnauthenticatedError);
+    });
+
+    it('refuses a signed token that inflates far beyond any token this server issues', async function () {
+      const token = encodeToken(
+        { appId: APP_ID, issueTs: NOW_S, expire: 600, salt: 5, services: [{ type: 5, privileges: { 1: 600 }, userId: 'j'.repeat(1200) }] },
+        APP_CERT,
+      );
+      expect(token.length).to.be.below(2048);
+      await expect(issuer.verifyChatToken(token)).to.be.rejectedWith(UnauthenticatedError);
     });
   });
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 
@@ -35,8 +35,9 @@ type SqliteConnection = { run(sql: string, callback: (err: Error | null) => void
  * Builds the Knex instance for a database URL. The caller owns it: run {@link migrateLatest}, pass it to
  * the adapters, and `destroy()` it on shutdown.
  *
- * - `sqlite:<path>` (relative to the working directory; its folder is created) or `sqlite::memory:`:
- *   driver sqlite3, WAL journal, foreign keys on, a busy timeout. Writers (other connections, the
+ * - `sqlite:<path>` (relative to the working directory) or `sqlite::memory:`: driver sqlite3, WAL
+ *   journal, foreign keys on, a busy timeout. A missing folder is created 0700 and a missing file 0600
+ *   (SQLite gives its -wal and -shm files the file's mode): password hashes are for this user only. Writers (other connections, the
  *   migrate command, another instance) wait for each other up to the busy timeout.
  * - `postgres://…` / `postgresql://…`: driver pg.
  *
@@ -69,7 +70,7 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
     const target = url.slice('sqlite:'.length);
     if (target === '') throw new TypeError(`The SQLite database URL has no path; use one of: ${ACCEPTED_DATABASE_URLS}.`);
     const filename = target === ':memory:' ? ':memory:' : resolve(target);
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    if (filename !== ':memory:') createPrivateFile(filename);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     return knexFactory({
       client: 'sqlite3',
@@ -88,6 +89,34 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
     });
   }
   throw new TypeError(`Unsupported database URL "${redact(url)}"; use one of: ${ACCEPTED_DATABASE_URLS}.`);
+}
+
+// Existing folders and files keep their modes: they are the operator's (see insecureDatabaseFileWarning).
+function createPrivateFile(filename: string): void {
+  mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(filename, 'wx', 0o600)); // an empty file is an empty SQLite database
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/**
+ * A warning when the SQLite database of `url` is a file that other local users may read or write
+ * (it holds the password hashes); `undefined` for a private file, a missing one, memory or PostgreSQL.
+ */
+export function insecureDatabaseFileWarning(url: string): string | undefined {
+  if (!url.startsWith('sqlite:') || url === 'sqlite::memory:') return undefined;
+  const filename = resolve(url.slice('sqlite:'.length));
+  let mode: number;
+  try {
+    mode = statSync(filename).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  return `The SQLite database ${filename} is accessible to other local users (mode ${mode.toString(8).padStart(4, '0')}); ` +
+    `it holds the password hashes. Restrict it: chmod 600 '${filename}'.`;
 }
 
 function runAll(conn: SqliteConnection, statements: readonly string[], done: (err: Error | null) => void): void {

@@ -1,7 +1,10 @@
 import {
   AccountExistsError,
   ChatUsernameTakenError,
+  isDomainError,
   isValidAgoraUid,
+  type Activation,
+  type NewActiveUser,
   type NewPendingUser,
   type Takeover,
   type UserRecord,
@@ -60,23 +63,90 @@ export class KnexUserRepository implements UserRepository {
     assertStorableText('chatUsername', user.chatUsername, MAX_INDEXED_TEXT_LENGTH);
     assertStorableText('leaseId', user.leaseId);
     if (user.passwordHash !== null) assertStorableText('passwordHash', user.passwordHash);
+    return this.insertRow(user.accountKey, undefined, drawAgoraUid, pendingRow(user));
+  }
+
+  async insertPendingMany(users: readonly NewPendingUser[], drawAgoraUid: () => number): Promise<Array<UserRecord | Error>> {
+    // One INSERT for the batch, skipping any row that meets a unique constraint: one commit, not one
+    // per row. The skipped ones then go through insertPending, which says why (or draws another uid).
+    const valid = users.filter((user) => isStorableNewUser(user));
+    const inserted = new Map<string, UserRecord>();
+    const uids = valid.map(() => drawAgoraUid());
+    // A bad uid (or text the database cannot store) is refused row by row below, with its own error.
+    if (valid.length > 0 && uids.every(isValidAgoraUid)) {
+      const rows = await this.knex(TABLE)
+        .insert(valid.map((user, i) => ({ ...pendingRow(user), agora_uid: uids[i]! })))
+        .onConflict()
+        .ignore()
+        .returning(USER_COLUMNS);
+      for (const row of rows as UserRow[]) inserted.set(row.account_key, toUserRecord(row));
+    }
+    const results: Array<UserRecord | Error> = [];
+    for (const user of users) {
+      const row = inserted.get(user.accountKey);
+      results.push(row && row.leaseId === user.leaseId ? row : await this.insertPending(user, drawAgoraUid).catch(ownOutcome));
+    }
+    return results;
+  }
+
+  async activateMany(rows: readonly Activation[], at: Date): Promise<Array<UserRecord | undefined | Error>> {
+    const valid = rows.filter((r) => isStorableText(r.accountKey) && isStorableText(r.leaseId) && isStorableText(r.chatUuid, MAX_INDEXED_TEXT_LENGTH));
+    let activated: Map<string, UserRecord> | undefined;
+    if (valid.length > 0) {
+      try {
+        // One UPDATE for the batch; each row still only under its own lease (the compare-and-swap).
+        const uuid = this.knex.raw(`case ?? ${valid.map(() => 'when ? then ?').join(' ')} end`, [
+          'account_key', ...valid.flatMap((r) => [r.accountKey, r.chatUuid]),
+        ]);
+        const updated = await this.knex(TABLE)
+          .where('status', 'pending')
+          .whereIn(['account_key', 'lease_id'], valid.map((r) => [r.accountKey, r.leaseId]))
+          .update({ status: 'active', chat_uuid: uuid, lease_id: null, lease_expires_at: null, updated_at: toEpochMs(at) })
+          .returning(USER_COLUMNS);
+        activated = new Map((updated as UserRow[]).map((row) => [row.account_key, toUserRecord(row)]));
+      } catch (err) {
+        // A uuid that another row holds fails the whole statement: then row by row, so only that row fails.
+        if (usersUniqueViolation(err) !== 'chat_uuid') throw err;
+      }
+    }
+    const results: Array<UserRecord | undefined | Error> = [];
+    for (const r of rows) {
+      results.push(activated ? activated.get(r.accountKey) : await this.activate(r.accountKey, r.leaseId, r.chatUuid, at).catch(ownOutcome));
+    }
+    return results;
+  }
+
+  async insertActive(user: NewActiveUser, drawAgoraUid: () => number): Promise<UserRecord> {
+    assertStorableText('userAccount', user.account);
+    assertStorableText('userAccount', user.accountKey, MAX_INDEXED_TEXT_LENGTH);
+    assertStorableText('chatUsername', user.chatUsername, MAX_INDEXED_TEXT_LENGTH);
+    assertStorableText('chatUuid', user.chatUuid, MAX_INDEXED_TEXT_LENGTH);
+    if (user.passwordHash !== null) assertStorableText('passwordHash', user.passwordHash);
     const now = toEpochMs(user.now);
-    const base = {
+    return this.insertRow(user.accountKey, user.agoraUid, drawAgoraUid, {
       account: user.account,
       account_key: user.accountKey,
       password_hash: user.passwordHash,
       chat_username: user.chatUsername,
-      chat_uuid: null,
-      status: 'pending' satisfies UserStatus,
-      lease_id: user.leaseId,
-      lease_expires_at: toEpochMs(user.leaseExpiresAt),
+      chat_uuid: user.chatUuid,
+      status: 'active' satisfies UserStatus,
+      lease_id: null,
+      lease_expires_at: null,
       creation_attempted_at: null,
       created_at: now,
       updated_at: now,
-    };
-    for (let draw = 1; ; draw++) {
-      const agoraUid = drawAgoraUid();
-      if (!isValidAgoraUid(agoraUid)) throw new RangeError(`drawAgoraUid returned ${agoraUid}, not an integer in 1..2^32-1.`);
+    });
+  }
+
+  // One INSERT per try: with `wantedUid` first (when given), then drawn uids while the uid is taken.
+  private async insertRow(
+    accountKey: string, wantedUid: number | undefined, drawAgoraUid: () => number, base: Omit<UserRow, 'agora_uid'>,
+  ): Promise<UserRecord> {
+    for (let draw = wantedUid === undefined ? 1 : 0; ; draw++) {
+      const agoraUid = draw === 0 ? wantedUid! : drawAgoraUid();
+      if (!isValidAgoraUid(agoraUid)) {
+        throw new RangeError(`${draw === 0 ? 'agoraUid' : 'drawAgoraUid returned'} ${agoraUid}, not an integer in 1..2^32-1.`);
+      }
       try {
         const [row] = await this.knex(TABLE).insert({ ...base, agora_uid: agoraUid }).returning(USER_COLUMNS);
         return toUserRecord(row as UserRow);
@@ -85,10 +155,10 @@ export class KnexUserRepository implements UserRepository {
         if (column === 'agora_uid' && draw < this.maxAgoraUidDraws) continue;
         if (column === 'agora_uid') throw new Error(`No free agoraUid after ${draw} draws.`, { cause: err });
         if (column === 'account_key') throw new AccountExistsError();
-        if (column === 'chat_username') {
+        if (column === 'chat_username' || column === 'chat_uuid') {
           // Which unique index fails first is up to the database: report the account as existing
-          // whenever it does, as the port promises, and the chat username only for a stranger's row.
-          if (await this.findByAccountKey(user.accountKey)) throw new AccountExistsError();
+          // whenever it does, as the port promises, and the chat user only for a stranger's row.
+          if (await this.findByAccountKey(accountKey)) throw new AccountExistsError();
           throw new ChatUsernameTakenError();
         }
         throw err;
@@ -165,4 +235,35 @@ export class KnexUserRepository implements UserRepository {
   private pendingUnder(accountKey: string, leaseId: string) {
     return this.knex(TABLE).where({ account_key: accountKey, status: 'pending' satisfies UserStatus, lease_id: leaseId });
   }
+
+}
+
+// A row's own refusal is its outcome; anything else (the database is gone) fails the whole batch.
+function ownOutcome(err: unknown): Error {
+  if (isDomainError(err) || err instanceof RangeError) return err;
+  throw err;
+}
+
+function pendingRow(user: NewPendingUser): Omit<UserRow, 'agora_uid'> {
+  const now = toEpochMs(user.now);
+  return {
+    account: user.account,
+    account_key: user.accountKey,
+    password_hash: user.passwordHash,
+    chat_username: user.chatUsername,
+    chat_uuid: null,
+    status: 'pending' satisfies UserStatus,
+    lease_id: user.leaseId,
+    lease_expires_at: toEpochMs(user.leaseExpiresAt),
+    creation_attempted_at: user.creationAttemptedAt ? toEpochMs(user.creationAttemptedAt) : null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+// What insertPending would accept without a database error of its own.
+function isStorableNewUser(user: NewPendingUser): boolean {
+  return isStorableText(user.account) && isStorableText(user.accountKey, MAX_INDEXED_TEXT_LENGTH)
+    && isStorableText(user.chatUsername, MAX_INDEXED_TEXT_LENGTH) && isStorableText(user.leaseId)
+    && (user.passwordHash === null || isStorableText(user.passwordHash));
 }

@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccountExistsError } from '@chat-app-server/core';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { createDatabase, KnexUserRepository, migrateLatest } from '../src/index.js';
+import { createDatabase, insecureDatabaseFileWarning, KnexUserRepository, migrateLatest } from '../src/index.js';
 import { aPendingUser, unique } from './support/fixtures.js';
 
 describe('createDatabase', function () {
@@ -59,6 +59,40 @@ describe('createDatabase', function () {
     expect(journal[0].journal_mode).to.equal('wal');
     expect(foreignKeys[0].foreign_keys).to.equal(1);
     expect(busy[0].timeout).to.equal(5000);
+  });
+
+  describe('file permissions (the database holds password hashes)', function () {
+    const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+    it('creates a missing folder 0700 and the database file 0600, also its WAL files', async function () {
+      const file = join(dir, 'data', 'app.sqlite');
+      const knex = open(`sqlite:${file}`);
+      await migrateLatest(knex);
+      expect(modeOf(join(dir, 'data'))).to.equal(0o700);
+      expect(modeOf(file)).to.equal(0o600);
+      for (const suffix of ['-wal', '-shm']) if (existsSync(file + suffix)) expect(modeOf(file + suffix), suffix).to.equal(0o600);
+      expect(insecureDatabaseFileWarning(`sqlite:${file}`)).to.equal(undefined);
+    });
+
+    it('leaves an existing folder and file as they are, and warns when others may read the file', async function () {
+      const folder = join(dir, 'shared');
+      mkdirSync(folder, { mode: 0o755 });
+      chmodSync(folder, 0o755);
+      const file = join(folder, 'app.sqlite');
+      writeFileSync(file, '');
+      chmodSync(file, 0o644);
+      await migrateLatest(open(`sqlite:${file}`));
+      expect([modeOf(folder), modeOf(file)]).to.deep.equal([0o755, 0o644]);
+      expect(insecureDatabaseFileWarning(`sqlite:${file}`)).to.include(file).and.include('0644').and.include('chmod 600');
+      chmodSync(file, 0o600);
+      expect(insecureDatabaseFileWarning(`sqlite:${file}`)).to.equal(undefined);
+    });
+
+    it('has nothing to say about a missing file, memory or PostgreSQL', function () {
+      for (const url of [`sqlite:${join(dir, 'none.sqlite')}`, 'sqlite::memory:', 'postgres://u@127.0.0.1:1/db']) {
+        expect(insecureDatabaseFileWarning(url), url).to.equal(undefined);
+      }
+    });
   });
 
   it('opens sqlite::memory: as one database that lives as long as the Knex instance', async function () {

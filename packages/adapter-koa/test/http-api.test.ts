@@ -52,6 +52,28 @@ for (const dialect of DIALECTS) {
       return login.body as { accessToken: string; expireTimestamp: number; chatUserName: string; agoraUid: string };
     }
 
+    describe('media types', () => {
+      it('reads JSON under any RFC 9110 spelling of application/json, and without a Content-Type', async () => {
+        const spellings = [
+          'application/json; charset=UTF-8',
+          'Application/JSON',
+          'application/json ; charset=utf-8',
+          'APPLICATION/JSON;CHARSET="Utf-8"',
+          'application/json;\tcharset=utf8',
+          undefined, // the sample apps' clients send no Content-Type
+        ];
+        for (const [i, contentType] of spellings.entries()) {
+          const account = `media${i}`;
+          const headers: Record<string, string> = contentType === undefined ? {} : { 'Content-Type': contentType };
+          const body = JSON.stringify({ userAccount: account, userPassword: PASSWORD });
+          const registered = await api.request('POST', '/app/user/register', { headers, body });
+          expect(registered.status, `${contentType}: ${registered.text}`).to.equal(200);
+          const login = await api.request('POST', '/app/user/login', { headers, body });
+          expect(login.status, `${contentType}: ${login.text}`).to.equal(200);
+        }
+      });
+    });
+
     describe('the whole flow', () => {
       it('registers, logs in, issues publisher and subscriber tokens and renews, every token verified independently', async () => {
         const before = Date.now();
@@ -221,7 +243,11 @@ for (const dialect of DIALECTS) {
         'register: 1025-byte userPassword': reg({ ...ok, userPassword: 'x'.repeat(1025) }, { mentions: 'userPassword' }),
         'register: body over 16 KiB': reg({ ...ok, padding: 'x'.repeat(20_000) }, { status: 413, error: 'payload_too_large' }),
         'register: text/plain': reg(JSON.stringify(ok), { headers: { 'Content-Type': 'text/plain' }, status: 415, error: 'unsupported_media_type' }),
-        'register: no Content-Type': reg(JSON.stringify(ok), { headers: {}, status: 415, error: 'unsupported_media_type' }),
+        'register: no Content-Type, malformed JSON': reg('{"userAccount": "x",', { headers: {} }),
+        'register: application/jsonx': reg(JSON.stringify(ok), { headers: { 'Content-Type': 'application/jsonx' }, status: 415, error: 'unsupported_media_type' }),
+        'register: JSON in UTF-16': reg(JSON.stringify(ok), {
+          headers: { 'Content-Type': 'Application/JSON; Charset=UTF-16' }, status: 415, error: 'unsupported_media_type',
+        }),
         'register: form-encoded': reg('userAccount=newcomer&userPassword=x', {
           headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, status: 415, error: 'unsupported_media_type',
         }),
@@ -319,7 +345,10 @@ for (const dialect of DIALECTS) {
         '429 answers': (e) => e.faults.failNext(tries, { status: 429, retryAfter: 1 }),
         'dropped connections': (e) => e.faults.dropNext(tries),
         'a hanging service': (e) => e.faults.delayNext(tries, 2500),
+        'a proxy page naming an internal address': (e) => e.faults.failNext(tries, { status: 502, body: 'Bad Gateway: upstream 10.20.30.40:8080 refused' }),
       };
+      // What must never reach a client: addresses, error codes, timeouts, upstream bodies.
+      const UPSTREAM_DETAIL = /\d+\.\d+\.\d+\.\d+|ECONN|ETIMEDOUT|awaiting|timeout|HTTP \d|upstream|gateway/i;
       let n = 0;
       for (const [name, inject] of Object.entries(faults)) {
         it(`answers 503 with Retry-After on ${name}, leaves no active user, and succeeds once the service recovers`, async () => {
@@ -329,6 +358,7 @@ for (const dialect of DIALECTS) {
           const res = await api.register(account, PASSWORD);
           const elapsed = Date.now() - started;
           expectError(res, 503, 'chat_service_unavailable');
+          expect(res.body.message).to.match(/^The chat service .*; try again later\.$/).and.not.match(UPSTREAM_DETAIL);
           expect(Number(res.headers['retry-after'])).to.be.at.least(1);
           expect(elapsed, 'answered within the provisioner deadline').to.be.below(FAST_PROVISIONER.deadlineMs + 1000);
           const row = await server.users.findByAccountKey(accountKeyOf(account));
@@ -344,6 +374,20 @@ for (const dialect of DIALECTS) {
           expect((await server.users.findByAccountKey(accountKeyOf(account)))?.status).to.equal('active');
         });
       }
+
+      it('tells the client a fixed sentence when the chat service is unreachable, and the log the details under the request id', async () => {
+        const unreachable = await startTestServer(dialect, emulator, { env: { AGORA_REST_API_URL: 'http://127.0.0.1:1' } });
+        try {
+          const res = await client(unreachable.url).register('unreachable', PASSWORD);
+          expectError(res, 503, 'chat_service_unavailable');
+          expect(res.body.message).to.equal('The chat service could not be reached; try again later.');
+          const requestId = String(res.headers['x-request-id']);
+          const logged = unreachable.logs.lines.filter((line) => line.includes(requestId)).join('');
+          expect(logged).to.include('ECONNREFUSED').and.include('127.0.0.1:1');
+        } finally {
+          await unreachable.stop();
+        }
+      });
 
       it('adopts the chat user when the creation succeeded but its answer was lost', async () => {
         emulator.faults.createThenDropNext(1);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ScryptPasswordHasher } from '@chat-app-server/core';
 import { startAgoraEmulator, type AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
 import { expect, use } from 'chai';
@@ -137,6 +138,14 @@ describe('operating: metrics', function () {
     await request(server.url, 'GET', '/wp-admin/x');
     await request(server.url, 'GET', '/.env');
     expect(sample(await scrape(), 'chat_app_http_requests_total', unmatched)).to.equal(unmatchedBefore + 2);
+  });
+
+  it('registers exactly the chat_app_* metrics the README documents', async function () {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const operating = readme.slice(readme.indexOf('## Operating'), readme.indexOf('### Readiness'));
+    const documented = new Set(operating.match(/chat_app_[a-z_]+/g));
+    const registered = (await new PrometheusMetrics().registry.getMetricsAsJSON()).map((m) => m.name).filter((n) => n.startsWith('chat_app_'));
+    expect([...documented].sort()).to.deep.equal(registered.sort());
   });
 
   it('serves no metrics unless METRICS_PORT is set', async function () {

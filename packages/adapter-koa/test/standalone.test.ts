@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  ChatServiceMisconfiguredError, ChatUserExistsError, ERROR_CODES, OWASP_SCRYPT_PARAMETERS, PORT_ERROR_CODES, ScryptPasswordHasher, accountKeyOf,
+  ChatServiceMisconfiguredError, ChatUserExistsError, ERROR_CODES, OWASP_SCRYPT_PARAMETERS, PORT_ERROR_CODES, ScryptPasswordHasher,
+  UnauthenticatedError, accountKeyOf,
 } from '@chat-app-server/core';
+import { AgoraTokenIssuer } from '@chat-app-server/adapter-agora';
 import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
@@ -14,7 +16,7 @@ import Koa from 'koa';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, createRouter, DJANGO_ERRORS, type HttpCore } from '../src/index.js';
-import { buildServer, ConfigError, DEVELOPMENT_AGORA, loadConfig, type Env } from '../src/standalone/index.js';
+import { buildServer, ConfigError, loadConfig, SETTINGS, type Env } from '../src/standalone/index.js';
 import { decodeAccessToken2 } from './support/access-token2.js';
 import { cheapHasher, createTestDatabase, LogCapture, sleep, startTestEmulator, startTestServer, TEST_AGORA, testEnv } from './support/harness.js';
 import { client, request } from './support/http.js';
@@ -39,7 +41,7 @@ describe('configuration', () => {
       port: 8000, host: '127.0.0.1', databaseUrl: 'sqlite:./data/chat-app-server.sqlite', tokenExpireSeconds: 86_400,
       chatTokenSubject: 'username', tokenAuth: 'bearer', logLevel: 'info', passwordMinLength: 8, loginMaxFailures: 10,
       loginFailureWindowSeconds: 900, loginMaxFailuresPerAccount: 100, registerMaxPerAddress: 20, registerWindowSeconds: 3600,
-      trustProxy: false,
+      trustProxy: 0, headersTimeoutSeconds: 10, requestTimeoutSeconds: 30, maxConnections: 1000,
     });
     expect(config.corsOrigins).to.deep.equal([]);
     expect(config.agora).to.deep.equal({ mode: 'emulator' });
@@ -52,6 +54,11 @@ describe('configuration', () => {
       mode: 'agora', appId: TEST_AGORA.appId, appCertificate: TEST_AGORA.appCertificate, appKey: 'org#app', restApiUrl: 'https://a61.chat.agora.io',
     });
     expect(config.corsOrigins).to.deep.equal(['https://a.example', 'http://localhost:3000']);
+  });
+
+  it('reads TRUST_PROXY as a number of proxies (true = 1, false = 0)', () => {
+    const hops = (value: string) => loadConfig({ TRUST_PROXY: value }).trustProxy;
+    expect([hops('false'), hops('0'), hops('true'), hops('TRUE'), hops('1'), hops('2'), hops('10')]).to.deep.equal([0, 0, 1, 1, 1, 2, 10]);
   });
 
   it('warns about http:// Agora URLs outside development and about legacy token auth', () => {
@@ -86,14 +93,48 @@ describe('configuration', () => {
     ['a zero REGISTER_MAX_PER_ADDRESS', { REGISTER_MAX_PER_ADDRESS: '0' }, 'REGISTER_MAX_PER_ADDRESS'],
     ['a REGISTER_WINDOW_SECONDS above a week', { REGISTER_WINDOW_SECONDS: '604801' }, 'REGISTER_WINDOW_SECONDS'],
     ['a non-numeric LOGIN_FAILURE_WINDOW_SECONDS', { LOGIN_FAILURE_WINDOW_SECONDS: '15m' }, 'LOGIN_FAILURE_WINDOW_SECONDS'],
-    ['a non-boolean TRUST_PROXY', { TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    ['a TRUST_PROXY that is neither a boolean nor a number', { TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    ['a TRUST_PROXY above 10 proxies', { TRUST_PROXY: '11' }, 'TRUST_PROXY'],
+    ['a zero HEADERS_TIMEOUT_SECONDS', { HEADERS_TIMEOUT_SECONDS: '0' }, 'HEADERS_TIMEOUT_SECONDS'],
+    ['a REQUEST_TIMEOUT_SECONDS below HEADERS_TIMEOUT_SECONDS', { HEADERS_TIMEOUT_SECONDS: '20', REQUEST_TIMEOUT_SECONDS: '10' }, 'REQUEST_TIMEOUT_SECONDS'],
+    ['a non-numeric MAX_CONNECTIONS', { MAX_CONNECTIONS: 'many' }, 'MAX_CONNECTIONS'],
     ['production without AGORA_* settings', { NODE_ENV: 'production' }, 'AGORA_APP_ID'],
+    ['NODE_ENV=Production without AGORA_* settings', { NODE_ENV: 'Production' }, 'AGORA_APP_ID'],
+    ['NODE_ENV=PRODUCTION without AGORA_* settings', { NODE_ENV: 'PRODUCTION' }, 'AGORA_APP_ID'],
+    ['NODE_ENV=staging without AGORA_* settings', { NODE_ENV: 'staging' }, 'AGORA_APP_ID'],
+    ['NODE_ENV=Development (not spelled exactly) without AGORA_* settings', { NODE_ENV: 'Development' }, 'AGORA_APP_ID'],
   ];
   for (const [name, env, variable] of refusals) {
     it(`refuses ${name}, naming ${variable}`, () => {
       expect(() => loadConfig(env)).to.throw(ConfigError, variable);
     });
   }
+
+  it('documents every setting of the schema in the README, with the schema\'s default', () => {
+    const readme = readFileSync(join(PACKAGE_ROOT, '..', '..', 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## HTTP API'));
+    const rows = table.split('\n').filter((line) => line.startsWith('| `'));
+    for (const [name, schema] of Object.entries(SETTINGS.properties)) {
+      const row = rows.find((r) => r.split('|')[1]!.includes(`\`${name}\``));
+      expect(row, `${name} is missing from the README's configuration table`).to.not.equal(undefined);
+      const fallback = (schema as { default?: unknown }).default;
+      if (fallback !== undefined && fallback !== '') expect(row!.split('|').at(-2), name).to.include(`\`${String(fallback)}\``);
+    }
+  });
+
+  it('reads each setting\'s type from the schema: blank is unset, bounds and choices are enforced', () => {
+    expect(loadConfig({ PORT: ' ', TRUST_PROXY: 'TRUE', LOG_LEVEL: 'debug' })).to.include({ port: 8000, trustProxy: 1, logLevel: 'debug' });
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).to.equal(2);
+    expect(() => loadConfig({ PRINCIPAL_CACHE_TTL_SECONDS: '3601' })).to.throw(ConfigError, 'PRINCIPAL_CACHE_TTL_SECONDS must be a whole number from 1 to 3600, got "3601"');
+    expect(() => loadConfig({ METRICS_PORT: '8000' })).to.throw(ConfigError, 'METRICS_PORT must differ from PORT');
+    expect(loadConfig({}).metricsPort).to.equal(undefined);
+  });
+
+  it('runs the built-in emulator only with NODE_ENV unset, development or test', () => {
+    for (const NODE_ENV of [undefined, '', 'development', 'test']) {
+      expect(loadConfig({ NODE_ENV }).agora, String(NODE_ENV)).to.deep.equal({ mode: 'emulator' });
+    }
+  });
 
   it('never echoes the App Certificate in its messages', () => {
     const secret = 'not-hex-but-secret-value-0123456';
@@ -138,13 +179,56 @@ describe('the standalone server', () => {
       const api = client(await server.listen(0, '127.0.0.1'));
       expect((await api.register('devuser', PASSWORD)).status).to.equal(200);
       const login = await api.login('devuser', PASSWORD);
-      expect(decodeAccessToken2(login.body.accessToken, DEVELOPMENT_AGORA.appCertificate).signatureValid).to.equal(true);
+      expect(await server.tokens.verifyChatToken(login.body.accessToken)).to.have.property('subject', login.body.chatUserName);
       expect(server.emulator!.users.has(login.body.chatUserName)).to.equal(true);
     } finally {
       await server.close();
       await db.drop();
     }
     expect(logs.text).to.include('chat-app-server stopped');
+  });
+
+  it('uses random development credentials: no published certificate and no other process signs its bearers', async () => {
+    const FORMER_CONSTANT_CERT = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+    const dbs = [await createTestDatabase('sqlite'), await createTestDatabase('sqlite')];
+    const [one, two] = await Promise.all(dbs.map((db) =>
+      buildServer(loadConfig({ DATABASE_URL: db.url }), { logger: new LogCapture().logger, passwordHasher: cheapHasher() })));
+    try {
+      const api = client(await one!.listen(0, '127.0.0.1'));
+      expect((await api.register('devuser', PASSWORD)).status).to.equal(200);
+      const { accessToken } = (await api.login('devuser', PASSWORD)).body as { accessToken: string };
+      expect(decodeAccessToken2(accessToken, FORMER_CONSTANT_CERT).signatureValid).to.equal(false);
+      await expect(two!.tokens.verifyChatToken(accessToken)).to.be.rejectedWith(UnauthenticatedError);
+      const forged = await new AgoraTokenIssuer({ appId: decodeAccessToken2(accessToken, FORMER_CONSTANT_CERT).appId, appCertificate: FORMER_CONSTANT_CERT })
+        .issueChatToken({ chatUsername: 'devuser', chatUuid: null });
+      expect((await api.token('channelName=room', forged.token)).status).to.equal(401);
+    } finally {
+      await Promise.all([one!.close(), two!.close()]);
+      await Promise.all(dbs.map((db) => db.drop()));
+    }
+  });
+
+  it('creates the SQLite database private (0600), and warns at start when an existing one is readable by others', async () => {
+    const db = await createTestDatabase('sqlite');
+    const file = db.url.slice('sqlite:'.length);
+    const start = async () => {
+      const logs = new LogCapture();
+      await (await buildServer(loadConfig(testEnv(db, emulator)), { logger: logs.logger, passwordHasher: cheapHasher() })).close();
+      return logs.text;
+    };
+    try {
+      expect(await start()).to.not.include('accessible to other local users');
+      expect(statSync(file).mode & 0o777).to.equal(0o600);
+      chmodSync(file, 0o644);
+      expect(await start()).to.include('accessible to other local users').and.include('chmod 600');
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('refuses the built-in emulator outside development even when handed a config that asks for it', async () => {
+    const config = { ...loadConfig({}), nodeEnv: 'Production' };
+    await expect(buildServer(config, { logger: new LogCapture().logger })).to.be.rejectedWith(/NODE_ENV=Production/);
   });
 
   it('finishes in-flight requests on shutdown, refuses new connections, then closes the database', async () => {

@@ -19,10 +19,12 @@ import { ChannelRoster, type ChannelRosterOptions } from './use-cases/channel-ro
 import { ChatAccountSaga } from './use-cases/chat-account-saga.js';
 import { FindActiveUser } from './use-cases/find-active-user.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
+import { ImportUsers } from './use-cases/import-users.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
 import { ListChannelMembers } from './use-cases/list-channel-members.js';
 import { DEFAULT_LOGIN_LIMITS, LoginUser, type LoginLimits } from './use-cases/login-user.js';
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
+import { ProvisionChatUsers } from './use-cases/provision-chat-users.js';
 import { DEFAULT_REGISTRATION_LIMITS, RegisterUser, type RegistrationLimits } from './use-cases/register-user.js';
 import { RenewToken } from './use-cases/renew-token.js';
 import { VerifyChatToken, type CachedPrincipal } from './use-cases/verify-chat-token.js';
@@ -75,6 +77,10 @@ export interface CoreDeps {
 /** Every use case of the core, wired. */
 export interface Core {
   readonly provisionChatUser: ProvisionChatUser;
+  /** Many accounts at once, through the chat service's batch registration. */
+  readonly provisionChatUsers: ProvisionChatUsers;
+  /** Users of another server whose chat users exist (Agora's sample servers). */
+  readonly importUsers: ImportUsers;
   readonly issueChatToken: IssueChatToken;
   readonly issueRtcToken: IssueRtcToken;
   readonly verifyChatToken: VerifyChatToken;
@@ -98,13 +104,14 @@ export function createCore(deps: CoreDeps): Core {
   const clock = deps.clock ?? new SystemClock();
   const passwordHasher = deps.passwordHasher ?? new ScryptPasswordHasher(deps.observer ? { observer: deps.observer } : {});
   const observed = deps.observer ? { observer: deps.observer } : {};
-  const { users, tokens } = deps;
+  const { users, tokens, chatProvisioner } = deps;
   const loginThrottle = deps.loginThrottle ?? new InMemoryLoginThrottle();
   const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
+  const chatUsernamePolicy = deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy();
   const saga = new ChatAccountSaga({
     users,
-    chatProvisioner: deps.chatProvisioner,
-    chatUsernamePolicy: deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy(),
+    chatProvisioner,
+    chatUsernamePolicy,
     clock,
     leaseSeconds,
     ...(deps.logger ? { logger: deps.logger } : {}),
@@ -126,6 +133,8 @@ export function createCore(deps: CoreDeps): Core {
   });
   return {
     provisionChatUser: new ProvisionChatUser({ users, saga, clock, leaseSeconds }),
+    provisionChatUsers: new ProvisionChatUsers({ users, saga, chatProvisioner, chatUsernamePolicy, clock, leaseSeconds }),
+    importUsers: new ImportUsers({ users, chatProvisioner, passwordHasher, clock, ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}) }),
     issueChatToken,
     issueRtcToken: new IssueRtcToken({ tokens, roster }),
     verifyChatToken,

@@ -13,9 +13,10 @@ export { CHAT_USERNAME_PATTERN, isValidChatUsername } from './domain/chat-userna
 export { AGORA_UID_MAX, AGORA_UID_DRAW_MAX, isValidAgoraUid } from './domain/agora-uid.js';
 
 export {
-  UserRepository, USER_STATUSES, type UserStatus, type UserRecord, type NewPendingUser, type Takeover,
+  UserRepository, USER_STATUSES, type UserStatus, type UserRecord, type NewPendingUser, type NewActiveUser, type Takeover,
+  type Activation,
 } from './ports/user-repository.js';
-export { ChatProvisioner, type ChatUser, type ChatUserBatchResult } from './ports/chat-provisioner.js';
+export { ChatProvisioner, type ChatUser, type ChatUserBatchResult, type ChatUserBatchFailure } from './ports/chat-provisioner.js';
 export {
   TokenIssuer, type ChatSubject, type IssuedToken, type RtcGrant, type VerifiedChatToken,
 } from './ports/token-issuer.js';
@@ -45,5 +46,11 @@ export { DEFAULT_REGISTRATION_LIMITS, type RegistrationLimits, type RegisterUser
 export type { RenewTokenCommand, RenewedToken } from './use-cases/renew-token.js';
 export type { ProvisionChatUserCommand } from './use-cases/provision-chat-user.js';
 export { DEFAULT_CHANNEL_ROSTER, type ChannelRosterOptions } from './use-cases/channel-roster.js';
+export type {
+  ProvisionChatUsersItem, ProvisionChatUsersResult, ProvisionChatUsersProgress, ProvisionChatUsersOptions,
+} from './use-cases/provision-chat-users.js';
+export type {
+  ImportUserItem, ImportFailureReason, ImportUsersResult, ImportUsersProgress, ImportUsersOptions,
+} from './use-cases/import-users.js';
 export { DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS, type CachedPrincipal } from './use-cases/verify-chat-token.js';
 export { createCore, type Core, type CoreDeps } from './create-core.js';

@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   const env = process.env;
   // Random credentials by default: the emulator must never suggest reusing real ones.
   const appId = values['app-id'] ?? env['AGORA_APP_ID'] ?? randomBytes(16).toString('hex');
-  const appCertificate = values['app-cert'] ?? env['AGORA_APP_CERT'] ?? randomBytes(16).toString('hex');
+  const givenCertificate = values['app-cert'] ?? env['AGORA_APP_CERT'];
+  const appCertificate = givenCertificate ?? randomBytes(16).toString('hex');
   const { orgName, appName } = parseAppKey(values['app-key'] ?? env['AGORA_APP_KEY'] ?? 'emulator#chat');
   const port = Number(values.port ?? env['AGORA_EMULATOR_PORT'] ?? 8089);
   const rateLimit = values['rate-limit'] ?? env['AGORA_EMULATOR_RATE_LIMIT'];
@@ -54,7 +55,12 @@ async function main(): Promise<void> {
   console.log(`AGORA_REST_API_URL=${emulator.restApiUrl}`);
   console.log(`AGORA_APP_KEY=${emulator.appKey}`);
   console.log(`AGORA_APP_ID=${appId}`);
-  console.log(`AGORA_APP_CERT=${appCertificate}  (emulator credential, not a real one)`);
+  // A certificate that was handed in may be a real one: it is never printed (logs are kept and shared).
+  console.log(
+    givenCertificate === undefined
+      ? `AGORA_APP_CERT=${appCertificate}  (random emulator credential, not a real one)`
+      : 'AGORA_APP_CERT: the one you set (not shown)',
+  );
   const stop = (): void => {
     void emulator.close().then(() => process.exit(0));
   };

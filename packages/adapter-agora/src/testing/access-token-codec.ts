@@ -129,8 +129,11 @@ export function hasValidSignature(token: string, certificate: string): boolean {
   return signature.length === expected.length && timingSafeEqual(signature, expected);
 }
 
-/** Builds a token from parts; `signature` overrides the computed one (to forge tampered tokens). */
-export function encodeToken(token: Omit<DecodedToken, 'signature'>, certificate: string, signature?: Buffer): string {
+/**
+ * Builds a token from parts; `signature` overrides the computed one (to forge tampered tokens);
+ * `trailing` bytes follow the services, inside the signed part (to check that readers refuse them).
+ */
+export function encodeToken(token: Omit<DecodedToken, 'signature'>, certificate: string, signature?: Buffer, trailing?: Buffer): string {
   const w = new Writer().bytes(token.appId).u32(token.issueTs).u32(token.expire).u32(token.salt).u16(token.services.length);
   for (const service of [...token.services].sort((a, b) => a.type - b.type)) {
     w.u16(service.type);
@@ -140,7 +143,7 @@ export function encodeToken(token: Omit<DecodedToken, 'signature'>, certificate:
     if (service.type === SERVICE_CHAT) w.bytes(service.userId ?? '');
     if (service.type === SERVICE_RTC) w.bytes(service.channelName ?? '').bytes(service.uid ?? '');
   }
-  const signingInfo = w.done();
+  const signingInfo = trailing ? Buffer.concat([w.done(), trailing]) : w.done();
   const sig = signature ?? sign(certificate, token.issueTs, token.salt, signingInfo);
   return `007${deflateSync(Buffer.concat([new Writer().bytes(sig).done(), signingInfo])).toString('base64')}`;
 }

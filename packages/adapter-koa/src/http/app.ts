@@ -17,11 +17,13 @@ export interface AppOptions extends RouterOptions {
    */
   readonly corsOrigins?: readonly string[];
   /**
-   * Trust `X-Forwarded-For`/`X-Forwarded-Proto` (set only behind a reverse proxy that overwrites them):
-   * the login throttle then keys on the real client address.
-   * @default false
+   * Behind reverse proxies that append the client address to `X-Forwarded-For` (nginx
+   * `$proxy_add_x_forwarded_for`): how many of them. The client address is then the entry that the
+   * outermost trusted proxy added, the N-th from the right; entries further left are written by the
+   * client and ignored. `true` means one proxy. Also trusts `X-Forwarded-Proto` and `-Host`.
+   * @default false: the socket's address
    */
-  readonly proxy?: boolean;
+  readonly proxy?: boolean | number;
   /** Called once per answered request, e.g. to feed metrics (see {@link ObservedRequest}). */
   readonly observeRequest?: (request: ObservedRequest) => void;
 }
@@ -43,8 +45,14 @@ export interface ObservedRequest {
  * http.createServer(app.callback()).listen(8000);
  */
 export function createApp(core: HttpCore, options: AppOptions = {}): Koa {
-  const app = new Koa({ proxy: options.proxy ?? false });
+  const hops = options.proxy === true ? 1 : options.proxy || 0;
+  if (!Number.isInteger(hops) || hops < 0) throw new TypeError(`proxy must be a boolean or a whole number of proxies, got ${hops}.`);
+  // maxIpsCount keeps the rightmost `hops` entries, and ctx.ip is the first of them.
+  const app = new Koa(hops > 0 ? { proxy: true, maxIpsCount: hops } : { proxy: false });
   const { logger } = options;
+  // Koa reports here what happens outside the middleware chain, such as a socket that Node closed
+  // because the client was too slow (REQUEST_TIMEOUT_SECONDS): a log line, not a stack on stderr.
+  if (logger) app.on('error', (err: Error, ctx?: Context) => logger.warn({ err, ...(ctx ? { requestId: ensureRequestId(ctx) } : {}) }, 'request ended early'));
   app.use(requestIdMiddleware);
   if (logger || options.observeRequest) app.use(accessLog(logger, options.observeRequest));
   app.use(errorMiddleware(logger, errorTableOf));

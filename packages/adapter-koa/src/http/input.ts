@@ -1,4 +1,5 @@
 import { InvalidRequestError, UnauthenticatedError } from '@chat-app-server/core';
+import { parse as parseMediaType } from 'content-type';
 import type { Context } from 'koa';
 import { HttpError } from './error-status.js';
 
@@ -9,17 +10,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Reads the request body as one JSON object.
- * @throws HttpError 415 for another content type or a content encoding, 413 above `limitBytes`
+ * @throws HttpError 415 for another media type, a charset other than UTF-8 or a content encoding;
+ *   413 above `limitBytes`
  * @throws InvalidRequestError for an empty body, invalid UTF-8, malformed JSON or JSON that is not an object
  */
 export async function readJsonObject(ctx: Context, limitBytes: number): Promise<Record<string, unknown>> {
-  if (ctx.request.type !== 'application/json') {
-    throw new HttpError('unsupported_media_type', 'Content-Type must be application/json.');
-  }
-  const charset = ctx.request.charset;
-  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new HttpError('unsupported_media_type', 'The JSON body must be UTF-8.');
-  }
+  assertJsonMediaType(ctx.get('Content-Type'));
   const encoding = ctx.get('Content-Encoding').toLowerCase();
   if (encoding && encoding !== 'identity') {
     throw new HttpError('unsupported_media_type', 'Compressed request bodies are not accepted.');
@@ -45,6 +41,21 @@ export async function readJsonObject(ctx: Context, limitBytes: number): Promise<
     throw new InvalidRequestError('body', 'The request body must be a JSON object.');
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * Accepts `application/json` as RFC 9110 defines media types (type, subtype, parameter names and the
+ * charset value compared case-insensitively, white space around `;` and `=`), and no Content-Type at
+ * all: the sample apps' clients post JSON without one, and the sample servers read it as JSON.
+ */
+function assertJsonMediaType(header: string): void {
+  if (header === '') return;
+  const { type, parameters } = parseMediaType(header);
+  if (type !== 'application/json') throw new HttpError('unsupported_media_type', 'Content-Type must be application/json.');
+  const charset = parameters['charset']?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new HttpError('unsupported_media_type', 'The JSON body must be UTF-8.');
+  }
 }
 
 function readRaw(ctx: Context, limitBytes: number): Promise<Buffer> {

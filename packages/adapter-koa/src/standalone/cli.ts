@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { ConfigError, readEnvironment } from './config.js';
 import { EXIT, UsageError, type Command } from './commands/command.js';
+import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 
 /** Every command group; a new one is a module plus a line here. */
-const COMMANDS: readonly Command[] = [serveCommand, migrateCommand];
+const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, importCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,10 +1,11 @@
-import { DEFAULT_VERIFIED_CACHE_SIZE, readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
-import { DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS } from '@chat-app-server/core';
+import { isDevelopmentEnv, readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
+import { DEFAULT_PASSWORD_MIN_LENGTH } from '@chat-app-server/core';
 import { config as loadDotenv } from 'dotenv';
+import { DEFAULT_DATABASE_URL, MAX_WINDOW_SECONDS, readSettings, type Settings } from './settings.js';
 
 export type { AgoraConfig };
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type LogLevel = Settings['LOG_LEVEL'];
 
 /** The standalone server's configuration (design section 6), validated. */
 export interface ServerConfig {
@@ -26,10 +27,19 @@ export interface ServerConfig {
   /** REGISTER_MAX_PER_ADDRESS: registration attempts per client address in REGISTER_WINDOW_SECONDS. */
   readonly registerMaxPerAddress: number;
   readonly registerWindowSeconds: number;
-  /** TRUST_PROXY: take the client address from X-Forwarded-For. */
-  readonly trustProxy: boolean;
+  /**
+   * TRUST_PROXY: how many reverse proxies append to X-Forwarded-For (0: none, `true` = 1); the client
+   * address is the entry the outermost of them added, the N-th from the right.
+   */
+  readonly trustProxy: number;
   /** SHUTDOWN_TIMEOUT_SECONDS: how long in-flight requests may take to finish on SIGTERM. */
   readonly shutdownTimeoutSeconds: number;
+  /** HEADERS_TIMEOUT_SECONDS: a client must send the request line and headers within this. */
+  readonly headersTimeoutSeconds: number;
+  /** REQUEST_TIMEOUT_SECONDS: a client must send the whole request (headers and body) within this. */
+  readonly requestTimeoutSeconds: number;
+  /** MAX_CONNECTIONS: open connections beyond this are closed at once. */
+  readonly maxConnections: number;
   /** PRINCIPAL_CACHE_SIZE: bearer principals kept (least recently used out first); 0 turns the cache off. */
   readonly principalCacheSize: number;
   /** PRINCIPAL_CACHE_TTL_SECONDS: how long a cached principal is trusted. */
@@ -57,12 +67,7 @@ export class ConfigError extends Error {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export const DEFAULT_DATABASE_URL = 'sqlite:./data/chat-app-server.sqlite';
-/** Bearer principals cached: enough for every active client of a busy instance. */
-const DEFAULT_PRINCIPAL_CACHE_SIZE = 10_000;
-/** Longest throttle window (login and registration): the store prunes windows older than this. */
-export const MAX_WINDOW_SECONDS = 7 * 86_400;
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export { DEFAULT_DATABASE_URL, MAX_WINDOW_SECONDS };
 
 /**
  * Reads `.env` (if present) into `process.env` without overriding variables already set, then
@@ -76,71 +81,79 @@ export function readEnvironment(path?: string): Env {
 /** Only what `migrate` needs. @throws ConfigError */
 export function loadDatabaseConfig(env: Env): { databaseUrl: string } {
   const problems: string[] = [];
-  const databaseUrl = databaseUrlOf(env, problems);
+  const databaseUrl = databaseUrlOf(env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return { databaseUrl };
 }
 
 /**
- * Validates the environment into a {@link ServerConfig}.
+ * Validates the environment into a {@link ServerConfig}: the variables' types, bounds and defaults
+ * are {@link SETTINGS}; the `AGORA_*` ones are adapter-agora's (shared with embedders); the rules
+ * between variables are here.
  * @throws ConfigError naming each missing or malformed variable
  */
 export function loadConfig(env: Env): ServerConfig {
-  const problems: string[] = [];
+  const { settings: s, problems } = readSettings(env);
   const warnings: string[] = [];
-  const nodeEnv = text(env.NODE_ENV) ?? 'development';
-  const production = nodeEnv === 'production';
+  const production = !isDevelopmentEnv(s.NODE_ENV);
 
-  const port = integer(env, 'PORT', 8000, 0, 65_535, problems);
-  const host = text(env.HOST) ?? '127.0.0.1';
-  const databaseUrl = databaseUrlOf(env, problems);
-  // The AGORA_* rules are adapter-agora's, shared with embedders (createAgoraAdapters).
-  const { agora, tokenExpireSeconds, chatTokenSubject, ...agoraReading } = readAgoraSettings(env, nodeEnv);
+  const databaseUrl = databaseUrlOf(s.DATABASE_URL, problems);
+  const { agora, tokenExpireSeconds, chatTokenSubject, ...agoraReading } = readAgoraSettings(env, s.NODE_ENV);
   problems.push(...agoraReading.problems);
   warnings.push(...agoraReading.warnings);
-  const tokenAuth = oneOf(env, 'TOKEN_AUTH', ['bearer', 'legacy'] as const, 'bearer', problems);
-  if (tokenAuth === 'legacy') {
+  if (s.TOKEN_AUTH === 'legacy') {
     warnings.push(
       'TOKEN_AUTH=legacy: GET /token issues tokens for any userAccount without authentication, as the sample server did. ' +
         'Anyone who knows an account name can get its tokens. Move clients to bearer tokens and remove this setting.',
     );
   }
-  const corsOrigins = corsOriginsOf(env, problems);
-  const logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info', problems);
-  const passwordMinLength = integer(env, 'PASSWORD_MIN_LENGTH', 8, 1, 1024, problems);
-  if (passwordMinLength < 8 && production) warnings.push(`PASSWORD_MIN_LENGTH=${passwordMinLength} is below the recommended 8.`);
-  const loginMaxFailures = integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 1_000_000, problems);
-  const loginMaxFailuresPerAccount = integer(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', 100, 1, 1_000_000, problems);
-  if (loginMaxFailuresPerAccount < loginMaxFailures) {
+  const corsOrigins = corsOriginsOf(s.CORS_ORIGINS, problems);
+  if (s.PASSWORD_MIN_LENGTH < DEFAULT_PASSWORD_MIN_LENGTH && production) {
+    warnings.push(`PASSWORD_MIN_LENGTH=${s.PASSWORD_MIN_LENGTH} is below the recommended ${DEFAULT_PASSWORD_MIN_LENGTH}.`);
+  }
+  if (s.LOGIN_MAX_FAILURES_PER_ACCOUNT < s.LOGIN_MAX_FAILURES) {
     warnings.push(
-      `LOGIN_MAX_FAILURES_PER_ACCOUNT=${loginMaxFailuresPerAccount} is below LOGIN_MAX_FAILURES=${loginMaxFailures}: ` +
+      `LOGIN_MAX_FAILURES_PER_ACCOUNT=${s.LOGIN_MAX_FAILURES_PER_ACCOUNT} is below LOGIN_MAX_FAILURES=${s.LOGIN_MAX_FAILURES}: ` +
         'anyone can then lock an account out from their own address.',
     );
   }
-  const loginFailureWindowSeconds = integer(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, MAX_WINDOW_SECONDS, problems);
-  const registerMaxPerAddress = integer(env, 'REGISTER_MAX_PER_ADDRESS', 20, 1, 1_000_000, problems);
-  const registerWindowSeconds = integer(env, 'REGISTER_WINDOW_SECONDS', 3600, 1, MAX_WINDOW_SECONDS, problems);
-  const trustProxy = boolean(env, 'TRUST_PROXY', false, problems);
-  const shutdownTimeoutSeconds = integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600, problems);
-  const principalCacheSize = integer(env, 'PRINCIPAL_CACHE_SIZE', DEFAULT_PRINCIPAL_CACHE_SIZE, 0, 10_000_000, problems);
-  const principalCacheTtlSeconds = integer(env, 'PRINCIPAL_CACHE_TTL_SECONDS', DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS, 1, 3600, problems);
-  const verifiedTokenCacheSize = integer(env, 'TOKEN_CACHE_SIZE', DEFAULT_VERIFIED_CACHE_SIZE, 0, 10_000_000, problems);
-  const metricsPort = text(env.METRICS_PORT) === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65_535, problems);
-  const metricsHost = text(env.METRICS_HOST) ?? '127.0.0.1';
-  if (metricsPort !== undefined && metricsPort === port && metricsPort !== 0) problems.push('METRICS_PORT must differ from PORT.');
-  const agoraCheckIntervalSeconds = integer(env, 'AGORA_CHECK_INTERVAL_SECONDS', 60, 0, 86_400, problems);
+  if (s.REQUEST_TIMEOUT_SECONDS < s.HEADERS_TIMEOUT_SECONDS) problems.push('REQUEST_TIMEOUT_SECONDS must be at least HEADERS_TIMEOUT_SECONDS.');
+  if (s.METRICS_PORT !== undefined && s.METRICS_PORT === s.PORT && s.METRICS_PORT !== 0) problems.push('METRICS_PORT must differ from PORT.');
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    port, host, databaseUrl, agora, tokenExpireSeconds, chatTokenSubject, tokenAuth, corsOrigins, logLevel,
-    passwordMinLength, loginMaxFailures, loginMaxFailuresPerAccount, loginFailureWindowSeconds, registerMaxPerAddress,
-    registerWindowSeconds, trustProxy, shutdownTimeoutSeconds, metricsPort, metricsHost, agoraCheckIntervalSeconds,
-    principalCacheSize, principalCacheTtlSeconds, verifiedTokenCacheSize, nodeEnv, warnings,
+    port: s.PORT,
+    host: s.HOST,
+    databaseUrl,
+    agora,
+    tokenExpireSeconds,
+    chatTokenSubject,
+    tokenAuth: s.TOKEN_AUTH,
+    corsOrigins,
+    logLevel: s.LOG_LEVEL,
+    passwordMinLength: s.PASSWORD_MIN_LENGTH,
+    loginMaxFailures: s.LOGIN_MAX_FAILURES,
+    loginMaxFailuresPerAccount: s.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    loginFailureWindowSeconds: s.LOGIN_FAILURE_WINDOW_SECONDS,
+    registerMaxPerAddress: s.REGISTER_MAX_PER_ADDRESS,
+    registerWindowSeconds: s.REGISTER_WINDOW_SECONDS,
+    trustProxy: s.TRUST_PROXY,
+    shutdownTimeoutSeconds: s.SHUTDOWN_TIMEOUT_SECONDS,
+    headersTimeoutSeconds: s.HEADERS_TIMEOUT_SECONDS,
+    requestTimeoutSeconds: s.REQUEST_TIMEOUT_SECONDS,
+    maxConnections: s.MAX_CONNECTIONS,
+    metricsPort: s.METRICS_PORT,
+    metricsHost: s.METRICS_HOST,
+    agoraCheckIntervalSeconds: s.AGORA_CHECK_INTERVAL_SECONDS,
+    principalCacheSize: s.PRINCIPAL_CACHE_SIZE,
+    principalCacheTtlSeconds: s.PRINCIPAL_CACHE_TTL_SECONDS,
+    verifiedTokenCacheSize: s.TOKEN_CACHE_SIZE,
+    nodeEnv: s.NODE_ENV,
+    warnings,
   };
 }
 
-function databaseUrlOf(env: Env, problems: string[]): string {
-  const url = text(env.DATABASE_URL) ?? DEFAULT_DATABASE_URL;
+function databaseUrlOf(url: string, problems: string[]): string {
   if (url.startsWith('sqlite:')) {
     if (url === 'sqlite:') problems.push('DATABASE_URL sqlite: needs a path, e.g. sqlite:./data/chat-app-server.sqlite.');
   } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
@@ -155,9 +168,7 @@ function databaseUrlOf(env: Env, problems: string[]): string {
   return url;
 }
 
-function corsOriginsOf(env: Env, problems: string[]): string[] {
-  const raw = text(env.CORS_ORIGINS);
-  if (raw === undefined) return [];
+function corsOriginsOf(raw: string, problems: string[]): string[] {
   const origins: string[] = [];
   for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     if (item === '*') {
@@ -177,38 +188,4 @@ function corsOriginsOf(env: Env, problems: string[]): string[] {
     origins.push(parsed.origin);
   }
   return origins;
-}
-
-function text(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
-  const raw = text(env[name]);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
-    return fallback;
-  }
-  return Number(raw);
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T, problems: string[]): T {
-  const raw = text(env[name]);
-  if (raw === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}".`);
-    return fallback;
-  }
-  return raw as T;
-}
-
-function boolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
-  const raw = text(env[name])?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  problems.push(`${name} must be true or false, got "${raw}".`);
-  return fallback;
 }

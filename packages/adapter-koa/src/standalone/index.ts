@@ -3,6 +3,7 @@
  * lifecycle. Loads knex and the Agora adapters; embedders who only need HTTP routes import the root
  * entry point instead.
  */
+export { SETTINGS, readSettings, type Settings } from './settings.js';
 export { loadConfig, readEnvironment, ConfigError, type ServerConfig, type AgoraConfig, type Env, type LogLevel } from './config.js';
 export {
   createContainer, resolveComposition,
@@ -10,4 +11,4 @@ export {
 } from './container.js';
 export { PrometheusMetrics, startMetricsServer } from './metrics.js';
 export { ChatServiceCheck, type ChatServiceState } from './chat-service-check.js';
-export { buildServer, startServer, DEVELOPMENT_AGORA, type ChatAppServer, type ServerOverrides } from './server.js';
+export { buildServer, startServer, type ChatAppServer, type ServerOverrides } from './server.js';

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock, PasswordHasher } from '@chat-app-server/core';
-import { startDevelopmentEmulator } from '@chat-app-server/adapter-agora';
+import { isDevelopmentEnv, startDevelopmentEmulator } from '@chat-app-server/adapter-agora';
 import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
-import { createDatabase, migrateLatest } from '@chat-app-server/adapter-knex';
+import { createDatabase, insecureDatabaseFileWarning, migrateLatest } from '@chat-app-server/adapter-knex';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { createContainer, resolveComposition, type AgoraSettings, type Composition, type ProvisionerTuning } from './container.js';
@@ -11,7 +11,6 @@ import { PrometheusMetrics, startMetricsServer } from './metrics.js';
 
 type Knex = ReturnType<typeof createDatabase>;
 
-export { DEVELOPMENT_AGORA } from '@chat-app-server/adapter-agora';
 
 /** Replacements for tests and embedders; production passes none. */
 export interface ServerOverrides {
@@ -64,8 +63,10 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
   let emulator: AgoraEmulator | undefined;
   let agora: AgoraSettings;
   if (config.agora.mode === 'emulator') {
-    // loadConfig refuses this in production; checked again so no other caller can slip through.
-    if (config.nodeEnv === 'production') throw new Error('The built-in Agora Chat emulator is refused when NODE_ENV=production.');
+    // loadConfig refuses this outside development; checked again so no other caller can slip through.
+    if (!isDevelopmentEnv(config.nodeEnv)) {
+      throw new Error(`The built-in Agora Chat emulator is refused when NODE_ENV=${config.nodeEnv}.`);
+    }
     const started = await startDevelopmentEmulator(logger);
     emulator = started.emulator;
     const { appId, appCertificate, appKey, restApiUrl } = started.agora;
@@ -75,6 +76,8 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
     agora = { appId, appCertificate, appKey, restApiUrl };
   }
 
+  const databaseFileWarning = insecureDatabaseFileWarning(config.databaseUrl);
+  if (databaseFileWarning) logger.warn(databaseFileWarning);
   let knex: Knex | undefined;
   try {
     knex = createDatabase(config.databaseUrl, overrides.databaseSchema === undefined ? {} : { schema: overrides.databaseSchema });
@@ -90,8 +93,8 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
     });
     const parts = resolveComposition(container);
     const agoraState = await parts.chatServiceCheck.run();
-    if (agoraState === 'misconfigured' && config.nodeEnv === 'production') {
-      throw new Error('Agora Chat refused the configured credentials (see the log above): refusing to start with NODE_ENV=production.');
+    if (agoraState === 'misconfigured' && !isDevelopmentEnv(config.nodeEnv)) {
+      throw new Error(`Agora Chat refused the configured credentials (see the log above): refusing to start with NODE_ENV=${config.nodeEnv}.`);
     }
     parts.chatServiceCheck.start();
     return assemble(config, parts, knex, emulator, logger, metrics, overrides.shutdownTimeoutMs ?? config.shutdownTimeoutSeconds * 1000);
@@ -126,6 +129,9 @@ export function createLogger(config: Pick<ServerConfig, 'logLevel'>): PinoLogger
   });
 }
 
+const TIMEOUT_CHECK_INTERVAL_MS = 500;
+const DROP_WARNING_INTERVAL_MS = 10_000;
+
 function assemble(
   config: ServerConfig, parts: Composition, knex: Knex, emulator: AgoraEmulator | undefined, logger: PinoLogger,
   metrics: PrometheusMetrics | undefined, shutdownTimeoutMs: number,
@@ -134,15 +140,29 @@ function assemble(
   // Handlers still running, also those whose client hung up: the database must outlive them all.
   let inFlight = 0;
   let drained: (() => void) | undefined;
-  const httpServer = createServer((req, res) => {
-    inFlight++;
-    void handle(req, res).finally(() => {
-      if (--inFlight === 0) drained?.();
-    });
+  const httpServer = createServer(
+    {
+      // Slow-loris bounds: a request must arrive within these, whatever the client does. Node enforces
+      // them on a timer (30 s by default), which let slow clients stay up to 30 s longer.
+      headersTimeout: config.headersTimeoutSeconds * 1000,
+      requestTimeout: config.requestTimeoutSeconds * 1000,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    (req, res) => {
+      inFlight++;
+      void handle(req, res).finally(() => {
+        if (--inFlight === 0) drained?.();
+      });
+    },
+  );
+  // Beyond the cap Node closes new connections at once (no answer): file descriptors and memory stay bounded.
+  httpServer.maxConnections = config.maxConnections;
+  let lastDropWarning = 0;
+  httpServer.on('drop', () => {
+    if (Date.now() - lastDropWarning < DROP_WARNING_INTERVAL_MS) return;
+    lastDropWarning = Date.now();
+    logger.warn({ maxConnections: config.maxConnections }, 'MAX_CONNECTIONS reached: closing new connections at once');
   });
-  // Slow-loris bounds: a request must arrive within these, whatever the client does.
-  httpServer.headersTimeout = 10_000;
-  httpServer.requestTimeout = 30_000;
   let closing: Promise<void> | undefined;
   // While closing, a connection whose response has just finished is idle: close it then, instead of
   // letting it linger until keepAliveTimeout.

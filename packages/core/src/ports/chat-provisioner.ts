@@ -6,9 +6,26 @@ export interface ChatUser {
   readonly createdAt?: number;
 }
 
+/** Why one user of a batch was not created. */
+export interface ChatUserBatchFailure {
+  readonly username: string;
+  /** The chat service's own words, for logs and reports. */
+  readonly reason: string;
+  /**
+   * `chat_user_exists`: the name is registered already; `invalid_chat_username`: the service refused
+   * the name; `unknown`: anything else (the user may or may not exist).
+   */
+  readonly code: 'chat_user_exists' | 'invalid_chat_username' | 'unknown';
+  /**
+   * True when this user's registration was sent again after a try whose outcome is unknown, so an
+   * existing user may have been created by that earlier try (as for `createUser`).
+   */
+  readonly afterUnknownOutcome: boolean;
+}
+
 export interface ChatUserBatchResult {
   readonly created: ChatUser[];
-  readonly failed: Array<{ readonly username: string; readonly reason: string }>;
+  readonly failed: ChatUserBatchFailure[];
 }
 
 /**
@@ -33,7 +50,12 @@ export interface ChatProvisioner {
   /** Deletes a chat user. @returns false when there was none. */
   deleteUser(username: string): Promise<boolean>;
 
-  /** Creates up to 60 users in one call; per-user failures are reported, not thrown. */
+  /**
+   * Creates up to 60 users in one call; per-user failures are reported, not thrown.
+   * @throws ChatServiceUnavailableError when the whole batch failed (any user may or may not exist)
+   * @throws ChatServiceMisconfiguredError when the chat service rejects our credentials
+   * @throws RangeError for more than 60 users
+   */
   createUsers(users: ReadonlyArray<{ readonly username: string; readonly password: string }>): Promise<ChatUserBatchResult>;
 }
 

@@ -32,6 +32,27 @@ export interface NewPendingUser {
   readonly leaseId: string;
   readonly leaseExpiresAt: Date;
   readonly now: Date;
+  /** Records the chat-user creation attempt with the insert (a batch registration does). @default null */
+  readonly creationAttemptedAt?: Date;
+}
+
+/** One row of {@link UserRepository.activateMany}. */
+export interface Activation {
+  readonly accountKey: string;
+  readonly leaseId: string;
+  readonly chatUuid: string;
+}
+
+/** A user whose chat user exists already (an imported user): stored `active` at once. */
+export interface NewActiveUser {
+  readonly account: string;
+  readonly accountKey: string;
+  readonly passwordHash: string | null;
+  readonly chatUsername: string;
+  readonly chatUuid: string;
+  /** An RTC uid to keep (one that clients already hold); a free one is drawn when it is taken. */
+  readonly agoraUid?: number;
+  readonly now: Date;
 }
 
 export interface Takeover {
@@ -56,13 +77,32 @@ export interface UserRepository {
   findByChatUuid(chatUuid: string): Promise<UserRecord | undefined>;
 
   /**
-   * Inserts a `pending` row with `creationAttemptedAt = null` and an agoraUid from `drawAgoraUid`.
+   * Inserts a `pending` row with `user.creationAttemptedAt` (default null) and an agoraUid from `drawAgoraUid`.
    * When the drawn uid is taken, draws again (at least 5 times) until one is free.
    * @throws RangeError when `drawAgoraUid` returns anything but an integer in 1..AGORA_UID_MAX
    * @throws AccountExistsError when a row with this account key exists, whatever its state
    * @throws ChatUsernameTakenError when another row has this chat username
    */
   insertPending(user: NewPendingUser, drawAgoraUid: () => number): Promise<UserRecord>;
+
+  /**
+   * {@link insertPending} for many users, each with its own outcome as if inserted alone, in one
+   * transaction where the store has them (a batch costs one commit, not one per user).
+   * @returns per user, in order: the stored row, or the error insertPending throws for that user
+   *   (AccountExistsError, ChatUsernameTakenError, InvalidRequestError, RangeError)
+   * @throws anything else (the store is unavailable): then none is inserted
+   */
+  insertPendingMany(users: readonly NewPendingUser[], drawAgoraUid: () => number): Promise<Array<UserRecord | Error>>;
+
+  /**
+   * Inserts an `active` row for an existing chat user, in one statement (a crash leaves the row
+   * either stored whole or not at all). The agoraUid is `user.agoraUid` when it is free, otherwise
+   * one from `drawAgoraUid`, redrawn as {@link insertPending} does.
+   * @throws RangeError when `user.agoraUid` or a drawn uid is not an integer in 1..2^32-1
+   * @throws AccountExistsError when a row with this account key exists, whatever its state
+   * @throws ChatUsernameTakenError when another row has this chat username or chat uuid
+   */
+  insertActive(user: NewActiveUser, drawAgoraUid: () => number): Promise<UserRecord>;
 
   /**
    * Compare-and-swap takeover of a `pending` row still owned by `expectedLeaseId`: installs the new
@@ -92,6 +132,13 @@ export interface UserRepository {
    * @throws ChatUsernameTakenError when another row already holds `chatUuid`
    */
   activate(accountKey: string, leaseId: string, chatUuid: string, at: Date): Promise<UserRecord | undefined>;
+
+  /**
+   * {@link activate} for many rows, each with its own outcome, in one transaction where the store has them.
+   * @returns per row, in order: what activate returns, or the error it throws for that row (ChatUsernameTakenError)
+   * @throws anything else (the store is unavailable): then none is activated
+   */
+  activateMany(rows: readonly Activation[], at: Date): Promise<Array<UserRecord | undefined | Error>>;
 
   /**
    * Deletes a `pending` row owned by `leaseId` (a reservation that must not stand).

@@ -6,13 +6,13 @@ import type { ChatProvisioner, ChatUser, ChatUserBatchResult } from '../ports/ch
 type Step = { kind: 'fail'; error: Error } | { kind: 'create-then-fail' };
 
 /**
- * An in-memory chat service for core unit tests, with scripted failures for `createUser`:
- * `failNextCreate` fails before creating, `loseNextCreateAnswer` creates and then fails, as a
- * timeout after the service did its work would.
+ * An in-memory chat service for core unit tests, with scripted failures for `createUser` and
+ * `createUsers` (one script for both): `failNextCreate` fails before creating, `loseNextCreateAnswer`
+ * creates and then fails, as a timeout after the service did its work would.
  */
 export class FakeChatProvisioner implements ChatProvisioner {
   readonly users = new Map<string, ChatUser>();
-  readonly calls = { create: 0, get: 0, delete: 0 };
+  readonly calls = { create: 0, createBatch: 0, get: 0, delete: 0 };
   private readonly script: Step[] = [];
   private now = 1_700_000_000_000;
 
@@ -56,16 +56,23 @@ export class FakeChatProvisioner implements ChatProvisioner {
   }
 
   async createUsers(users: ReadonlyArray<{ username: string; password: string }>): Promise<ChatUserBatchResult> {
+    if (users.length > 60) throw new RangeError(`at most 60 users per batch, got ${users.length}`);
+    this.calls.createBatch++;
+    const step = this.script.shift();
+    if (step?.kind === 'fail') throw step.error;
     const result: ChatUserBatchResult = { created: [], failed: [] };
     for (const { username } of users) {
-      if (!isValidChatUsername(username)) result.failed.push({ username, reason: `${username} is not legal.` });
-      else if (this.users.has(username)) result.failed.push({ username, reason: `the ${username} already exists` });
-      else {
+      if (!isValidChatUsername(username)) {
+        result.failed.push({ username, reason: `${username} is not legal.`, code: 'invalid_chat_username', afterUnknownOutcome: false });
+      } else if (this.users.has(username)) {
+        result.failed.push({ username, reason: `the ${username} already exists`, code: 'chat_user_exists', afterUnknownOutcome: false });
+      } else {
         const user = { username, uuid: randomUUID(), createdAt: this.now++ };
         this.users.set(username, user);
         result.created.push(user);
       }
     }
+    if (step?.kind === 'create-then-fail') throw new ChatServiceUnavailableError('answer lost');
     return result;
   }
 }

@@ -2,14 +2,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { drawAgoraUid } from '../domain/agora-uid.js';
 import type { Account } from '../domain/account.js';
 import {
-  AccountExistsError, ChatServiceUnavailableError, ChatUsernameTakenError, hasCode, InvalidRequestError, isPortError,
+  AccountExistsError, ChatServiceUnavailableError, ChatUserExistsError, ChatUsernameTakenError, hasCode,
+  InvalidChatUsernameError, InvalidRequestError, isPortError,
 } from '../errors.js';
-import type { ChatProvisioner } from '../ports/chat-provisioner.js';
+import type { ChatProvisioner, ChatUserBatchResult } from '../ports/chat-provisioner.js';
 import type { ChatUsernamePolicy } from '../ports/chat-username-policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import { notify, type Observer, type RegistrationOutcome } from '../ports/observer.js';
-import type { UserRecord, UserRepository } from '../ports/user-repository.js';
+import type { NewPendingUser, UserRecord, UserRepository } from '../ports/user-repository.js';
 
 export interface ChatAccountSagaDeps {
   users: UserRepository;
@@ -24,6 +25,26 @@ export interface ChatAccountSagaDeps {
   /** Draws agoraUids; replaceable so tests can force collisions. */
   drawAgoraUid?: () => number;
 }
+
+/** Agora Chat's maximum number of users per batch registration. */
+export const CHAT_BATCH_MAX = 60;
+
+/** One account of a batch registration. */
+export interface ChatAccountRequest {
+  readonly account: Account;
+  /** The chat username to register (it must pass Agora's rule); default: the username policy's. */
+  readonly chatUsername?: string;
+  /** What the caller has just read for this account (`null`: no row), to spare the read. */
+  readonly found?: UserRecord | null;
+}
+
+/** How one account of a batch ended: its active row, or the error a single registration would throw. */
+export type ChatAccountOutcome =
+  | { readonly ok: true; readonly user: UserRecord; /** An earlier attempt had created the chat user. */ readonly adopted: boolean }
+  | { readonly ok: false; readonly error: unknown };
+
+// What the chat service said about one creation: the new user's uuid, or why not.
+type Creation = { readonly uuid: string } | { readonly error: unknown };
 
 /**
  * The registration saga (design section 4): reserve a pending row under a lease, record the
@@ -50,6 +71,124 @@ export class ChatAccountSaga {
       // A hash refused before anything was attempted releases the reservation: nothing is left pending.
       throw this.failed(err, reserved !== undefined && !hasCode(err, 'server_busy'));
     }
+  }
+
+  /**
+   * Registers up to {@link CHAT_BATCH_MAX} accounts without passwords with one batch creation at the
+   * chat service, under the rules of {@link register}: every row is reserved and its creation attempt
+   * recorded before the batch is sent; a name the chat service reports as taken is adopted only for
+   * a row that an earlier attempt may have created it for; an unknown outcome leaves the row for the
+   * next attempt. One account's failure never stops the others.
+   * @throws RangeError for more than {@link CHAT_BATCH_MAX} requests
+   */
+  async registerBatch(requests: readonly ChatAccountRequest[]): Promise<ChatAccountOutcome[]> {
+    if (requests.length > CHAT_BATCH_MAX) throw new RangeError(`At most ${CHAT_BATCH_MAX} accounts per batch, got ${requests.length}.`);
+    const { users } = this.deps;
+    const outcomes: ChatAccountOutcome[] = new Array(requests.length);
+    const fail = (index: number, error: unknown, reserved: boolean) => {
+      outcomes[index] = { ok: false, error: this.failed(error, reserved) };
+    };
+    const reserved: Array<{ index: number; row: UserRecord; attemptedBefore: boolean }> = [];
+    const inserts: Array<{ index: number; user: NewPendingUser }> = [];
+    const now = this.now();
+    await Promise.all(requests.map(async (request, index) => {
+      try {
+        const { account } = request;
+        const found = request.found !== undefined ? request.found : await users.findByAccountKey(account.accountKey);
+        if (!found) {
+          // New rows carry their creation attempt from the start: one write each, in one transaction.
+          inserts.push({
+            index,
+            user: {
+              account: account.account, accountKey: account.accountKey, passwordHash: null,
+              chatUsername: request.chatUsername ?? this.deps.chatUsernamePolicy.usernameFor(account.accountKey),
+              leaseId: randomUUID(), leaseExpiresAt: this.leaseEnd(now), now, creationAttemptedAt: now,
+            },
+          });
+          return;
+        }
+        if (found.status === 'active' || !found.leaseExpiresAt || found.leaseExpiresAt > now) throw new AccountExistsError();
+        const taken = await this.takeOver(found, found.passwordHash);
+        if (!taken) throw new AccountExistsError();
+        if (!(await users.markCreationAttempted(taken.accountKey, taken.leaseId ?? '', this.now()))) throw lostLease();
+        reserved.push({ index, row: taken, attemptedBefore: taken.creationAttemptedAt !== null });
+      } catch (error) {
+        fail(index, error, false);
+      }
+    }));
+    if (inserts.length > 0) {
+      try {
+        const rows = await users.insertPendingMany(inserts.map((i) => i.user), this.deps.drawAgoraUid ?? drawAgoraUid);
+        rows.forEach((row, i) => {
+          if (row instanceof Error) fail(inserts[i]!.index, row, false);
+          else reserved.push({ index: inserts[i]!.index, row, attemptedBefore: false });
+        });
+      } catch (error) {
+        for (const { index } of inserts) fail(index, error, false);
+      }
+    }
+    if (reserved.length === 0) return outcomes;
+
+    let result: ChatUserBatchResult | undefined;
+    let batchError: unknown;
+    try {
+      result = await this.deps.chatProvisioner.createUsers(reserved.map(({ row }) => ({ username: row.chatUsername, password: chatPassword() })));
+    } catch (err) {
+      batchError = err;
+    }
+    const created = new Map(result?.created.map((user) => [user.username, user.uuid]));
+    const failed = new Map(result?.failed.map((failure) => [failure.username, failure]));
+
+    // Created users are activated together; every other answer takes the single registration's path.
+    const toActivate = batchError === undefined ? reserved.filter(({ row }) => created.has(row.chatUsername)) : [];
+    const others = reserved.filter((r) => !toActivate.includes(r));
+    await Promise.all([
+      this.activateCreated(toActivate, created, outcomes),
+      ...others.map(async ({ index, row, attemptedBefore }) => {
+        const failure = failed.get(row.chatUsername);
+        let error: unknown = batchError;
+        if (error === undefined && failure?.code === 'chat_user_exists') {
+          error = new ChatUserExistsError(row.chatUsername, { afterUnknownOutcome: failure.afterUnknownOutcome });
+        } else if (error === undefined && failure?.code === 'invalid_chat_username') {
+          error = new InvalidChatUsernameError(row.chatUsername);
+        } else if (error === undefined) {
+          error = new ChatServiceUnavailableError(`The chat service did not create ${row.chatUsername}: ${failure?.reason ?? 'no answer for it'}.`);
+        }
+        try {
+          const settled = await this.settle(row, attemptedBefore, { error });
+          outcomes[index] = { ok: true, user: this.observed(settled.user), adopted: settled.adopted };
+        } catch (err) {
+          fail(index, err, true);
+        }
+      }),
+    ]);
+    return outcomes;
+  }
+
+  private async activateCreated(
+    rows: ReadonlyArray<{ index: number; row: UserRecord }>, created: ReadonlyMap<string, string>, outcomes: ChatAccountOutcome[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    let results: Array<UserRecord | undefined | Error>;
+    try {
+      results = await this.deps.users.activateMany(
+        rows.map(({ row }) => ({ accountKey: row.accountKey, leaseId: row.leaseId ?? '', chatUuid: created.get(row.chatUsername)! })),
+        this.now(),
+      );
+    } catch (err) {
+      results = rows.map(() => (err instanceof Error ? err : new Error(String(err))));
+    }
+    await Promise.all(rows.map(async ({ index, row }, i) => {
+      const active = results[i];
+      try {
+        if (active instanceof Error) await this.abandon(row, row.leaseId ?? '', active);
+        // The lease was lost: a later attempt owns the row now and will adopt the chat user we made.
+        if (!active || active instanceof Error) throw lostLease();
+        outcomes[index] = { ok: true, user: this.observed(active), adopted: false };
+      } catch (err) {
+        outcomes[index] = { ok: false, error: this.failed(err, true) };
+      }
+    }));
   }
 
   /**
@@ -158,16 +297,27 @@ export class ChatAccountSaga {
   }
 
   private async finish(row: UserRecord): Promise<UserRecord> {
-    const { users, chatProvisioner } = this.deps;
-    const leaseId = row.leaseId ?? '';
     const attemptedBefore = row.creationAttemptedAt !== null;
-    if (!(await users.markCreationAttempted(row.accountKey, leaseId, this.now()))) throw lostLease();
-
-    let chatUuid: string;
+    if (!(await this.deps.users.markCreationAttempted(row.accountKey, row.leaseId ?? '', this.now()))) throw lostLease();
+    let creation: Creation;
     try {
-      // The chat password is random and never used: clients log in with tokens.
-      chatUuid = (await chatProvisioner.createUser(row.chatUsername, randomBytes(24).toString('base64url'))).uuid;
-    } catch (err) {
+      creation = { uuid: (await this.deps.chatProvisioner.createUser(row.chatUsername, chatPassword())).uuid };
+    } catch (error) {
+      creation = { error };
+    }
+    return (await this.settle(row, attemptedBefore, creation)).user;
+  }
+
+  /** Ends a row whose creation attempt is recorded, from what the chat service said. */
+  private async settle(row: UserRecord, attemptedBefore: boolean, creation: Creation): Promise<{ user: UserRecord; adopted: boolean }> {
+    const { users } = this.deps;
+    const leaseId = row.leaseId ?? '';
+    let chatUuid: string;
+    let adopted = false;
+    if ('uuid' in creation) {
+      chatUuid = creation.uuid;
+    } else {
+      const err = creation.error;
       if (hasCode(err, 'chat_user_exists')) {
         if (!attemptedBefore && !err.afterUnknownOutcome) {
           // Someone this server never reserved the name for owns that chat user: never adopt it.
@@ -175,6 +325,7 @@ export class ChatAccountSaga {
           throw new ChatUsernameTakenError();
         }
         chatUuid = await this.adopt(row, leaseId, err);
+        adopted = true;
       } else if (hasCode(err, 'invalid_chat_username')) {
         // A definite refusal: nothing was created, so the reservation must not stand either. The
         // port's code stays here: for the client, this account cannot be given a chat user.
@@ -194,7 +345,7 @@ export class ChatAccountSaga {
     }
     // The lease was lost: a later attempt owns the row now and will adopt the chat user we made.
     if (!active) throw lostLease();
-    return active;
+    return { user: active, adopted };
   }
 
   // The chat user exists and an earlier attempt on this row may have created it: it is ours.
@@ -231,6 +382,11 @@ export class ChatAccountSaga {
   private leaseEnd(now: Date): Date {
     return new Date(now.getTime() + this.deps.leaseSeconds * 1000);
   }
+}
+
+// The chat password is random and never used: clients log in with tokens.
+function chatPassword(): string {
+  return randomBytes(24).toString('base64url');
 }
 
 function lostLease(): AccountExistsError {

@@ -60,8 +60,18 @@ export function chatProvisionerContract(label: string, factory: () => Promise<Ch
         { username: fresh[1]!, password: 'pw-c-random' },
       ]);
       expect(result.created.map((u) => u.username).sort()).to.deep.equal([...fresh].sort());
-      expect(result.failed.map((f) => f.username)).to.deep.equal([existing]);
+      expect(result.failed.map((f) => [f.username, f.code, f.afterUnknownOutcome])).to.deep.equal([[existing, 'chat_user_exists', false]]);
       for (const username of fresh) expect(await provisioner().getUser(username)).to.have.property('username', username);
+    });
+
+    it('reports a name outside Agora\'s rules in a batch as invalid_chat_username, creating the others', async function () {
+      const fresh = name();
+      const result = await provisioner().createUsers([
+        { username: 'Not Legal', password: 'pw-a-random' },
+        { username: fresh, password: 'pw-b-random' },
+      ]);
+      expect(result.created.map((u) => u.username)).to.deep.equal([fresh]);
+      expect(result.failed.map((f) => [f.username, f.code])).to.deep.equal([['Not Legal', 'invalid_chat_username']]);
     });
   });
 }

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import { AGORA_UID_MAX } from '../../domain/agora-uid.js';
-import type { NewPendingUser, UserRepository } from '../../ports/user-repository.js';
+import type { NewActiveUser, NewPendingUser, UserRepository } from '../../ports/user-repository.js';
 import { eachTest, expectCode, uniqueName, type Teardown } from './kit-support.js';
 
 export interface UserRepositoryKitSubject extends Teardown {
@@ -23,6 +23,19 @@ function pendingUser(overrides: Partial<NewPendingUser> = {}): NewPendingUser {
     chatUsername: uniqueName('chat'),
     leaseId: uniqueName('lease'),
     leaseExpiresAt: at(60),
+    now: T0,
+    ...overrides,
+  };
+}
+
+function activeUser(overrides: Partial<NewActiveUser> = {}): NewActiveUser {
+  const key = overrides.accountKey ?? uniqueName('imp');
+  return {
+    account: key.toUpperCase(),
+    accountKey: key,
+    passwordHash: 'hash-imported',
+    chatUsername: uniqueName('chat'),
+    chatUuid: uniqueName('uuid'),
     now: T0,
     ...overrides,
   };
@@ -236,6 +249,94 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
       expect((await repo().findByAccountKey(key))?.account).to.equal(user.account);
       expect(await repo().findByAccountKey(key.toUpperCase())).to.equal(undefined);
       expect(await repo().findByAccountKey(`${key} `)).to.equal(undefined);
+    });
+
+    it('inserts an imported user as active with the uid it keeps', async function () {
+      const user = activeUser({ agoraUid: nextUid() });
+      const row = await repo().insertActive(user, () => { throw new Error('must not draw'); });
+      expect(row).to.deep.include({
+        account: user.account, accountKey: user.accountKey, passwordHash: 'hash-imported', chatUsername: user.chatUsername,
+        chatUuid: user.chatUuid, agoraUid: user.agoraUid, status: 'active', leaseId: null, leaseExpiresAt: null, creationAttemptedAt: null,
+      });
+      expect(await repo().findByAccountKey(user.accountKey)).to.deep.equal(row);
+      expect(await repo().findByChatUuid(user.chatUuid)).to.deep.equal(row);
+    });
+
+    it('keeps an imported uid above 2^31, and draws one when the user brings none', async function () {
+      const high = randomInt(2 ** 31, 2 ** 32);
+      expect((await repo().insertActive(activeUser({ agoraUid: high }), nextUid)).agoraUid).to.equal(high);
+      const drawn = nextUid();
+      expect((await repo().insertActive(activeUser(), () => drawn)).agoraUid).to.equal(drawn);
+    });
+
+    it('draws a free uid when the imported one is taken', async function () {
+      const taken = nextUid();
+      await repo().insertPending(pendingUser(), () => taken);
+      const fresh = nextUid();
+      const row = await repo().insertActive(activeUser({ agoraUid: taken }), () => fresh);
+      expect(row.agoraUid).to.equal(fresh);
+    });
+
+    it('refuses to import over an existing account, chat username or chat uuid, storing nothing', async function () {
+      const existing = activeUser();
+      await repo().insertActive(existing, nextUid);
+      await expectCode(repo().insertActive(activeUser({ accountKey: existing.accountKey }), nextUid), 'account_exists');
+      const sameName = activeUser({ chatUsername: existing.chatUsername });
+      await expectCode(repo().insertActive(sameName, nextUid), 'chat_username_taken');
+      const sameUuid = activeUser({ chatUuid: existing.chatUuid });
+      await expectCode(repo().insertActive(sameUuid, nextUid), 'chat_username_taken');
+      expect(await repo().findByAccountKey(sameName.accountKey)).to.equal(undefined);
+      expect(await repo().findByAccountKey(sameUuid.accountKey)).to.equal(undefined);
+      const pending = pendingUser();
+      await repo().insertPending(pending, nextUid);
+      await expectCode(repo().insertActive(activeUser({ accountKey: pending.accountKey }), nextUid), 'account_exists');
+    });
+
+    it('refuses an imported uid outside 1..2^32-1 with a RangeError, storing nothing', async function () {
+      for (const bad of [0, 2 ** 32, 1.5]) {
+        const user = activeUser({ agoraUid: bad });
+        let error: unknown;
+        await repo().insertActive(user, nextUid).catch((err: unknown) => { error = err; });
+        expect(error, String(bad)).to.be.instanceOf(RangeError);
+        expect(await repo().findByAccountKey(user.accountKey)).to.equal(undefined);
+      }
+    });
+
+    it('inserts many pending rows, each with its own outcome, and records a creation attempt given with the insert', async function () {
+      const existing = pendingUser();
+      await repo().insertPending(existing, nextUid);
+      const fine = pendingUser({ creationAttemptedAt: at(5) });
+      const sameKey = { ...pendingUser(), accountKey: existing.accountKey };
+      const sameName = pendingUser({ chatUsername: existing.chatUsername });
+      const alsoFine = pendingUser();
+      const results = await repo().insertPendingMany([fine, sameKey, sameName, alsoFine], nextUid);
+      expect(results).to.have.length(4);
+      expect(results[0]).to.deep.include({ accountKey: fine.accountKey, status: 'pending' });
+      expect((results[0] as { creationAttemptedAt: Date }).creationAttemptedAt.getTime()).to.equal(at(5).getTime());
+      expect(results[1]).to.have.property('code', 'account_exists');
+      expect(results[2]).to.have.property('code', 'chat_username_taken');
+      expect(results[3]).to.deep.include({ accountKey: alsoFine.accountKey, creationAttemptedAt: null });
+      expect(await repo().findByAccountKey(fine.accountKey)).to.deep.equal(results[0]);
+      expect(await repo().findByAccountKey(sameName.accountKey)).to.equal(undefined);
+      expect(await repo().findByAccountKey(alsoFine.accountKey)).to.deep.equal(results[3]);
+    });
+
+    it('activates many rows, each with its own outcome', async function () {
+      const [a, b, c] = [pendingUser(), pendingUser(), pendingUser()];
+      for (const user of [a, b, c]) await repo().insertPending(user, nextUid);
+      const held = uniqueName('uuid');
+      await repo().insertActive(activeUser({ chatUuid: held }), nextUid);
+      const results = await repo().activateMany([
+        { accountKey: a.accountKey, leaseId: a.leaseId, chatUuid: uniqueName('uuid') },
+        { accountKey: b.accountKey, leaseId: 'not-its-lease', chatUuid: uniqueName('uuid') },
+        { accountKey: c.accountKey, leaseId: c.leaseId, chatUuid: held },
+      ], at(3));
+      expect(results[0]).to.deep.include({ accountKey: a.accountKey, status: 'active', leaseId: null });
+      expect(results[1]).to.equal(undefined);
+      expect(results[2]).to.have.property('code', 'chat_username_taken');
+      expect(await repo().findByAccountKey(a.accountKey)).to.deep.equal(results[0]);
+      expect(await repo().findByAccountKey(b.accountKey)).to.have.property('status', 'pending');
+      expect(await repo().findByAccountKey(c.accountKey)).to.have.property('status', 'pending');
     });
   });
 }
