@@ -171,7 +171,8 @@ console.log(`chat-app-server hardening figures: ${root}\n`);
   const spellings = ['application/json; charset=UTF-8', 'Application/JSON', 'application/json ; charset=utf-8', undefined, 'text/plain'];
   const answers = [];
   for (const [i, type] of spellings.entries()) {
-    const body = JSON.stringify({ userAccount: `media${i}`, userPassword: PASSWORD });
+    // A Buffer, because fetch labels a string body text/plain.
+    const body = Buffer.from(JSON.stringify({ userAccount: `media${i}`, userPassword: PASSWORD }));
     answers.push(`${type ?? '(none)'} -> ${(await call(server.url, '/app/user/register', { method: 'POST', headers: type ? { 'content-type': type } : {}, body })).status}`);
   }
   console.log(`9. register with Content-Type: ${answers.join('; ')}`);
@@ -197,13 +198,15 @@ console.log(`chat-app-server hardening figures: ${root}\n`);
 
 // 6. A client rotating the leftmost X-Forwarded-For entry behind one appending proxy.
 {
-  const server = await startServer('proxy', { ...agoraEnv, TRUST_PROXY: 'true', LOGIN_MAX_FAILURES: '5' });
+  // Guesses at many accounts from one address: the per-address limit (LOGIN_MAX_FAILURES before the
+  // per-account split, LOGIN_MAX_FAILURES_PER_ACCOUNT after it) is 5 either way.
+  const server = await startServer('proxy', { ...agoraEnv, TRUST_PROXY: 'true', LOGIN_MAX_FAILURES: '5', LOGIN_MAX_FAILURES_PER_ACCOUNT: '5' });
   const statuses = [];
   for (let i = 0; i < 20; i++) {
     const headers = { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i}, 203.0.113.7` };
     statuses.push((await call(server.url, '/app/user/login', { method: 'POST', headers, body: JSON.stringify({ userAccount: `guess${i}`, userPassword: 'wrong password' }) })).status);
   }
-  console.log(`6. 20 wrong logins, rotating the leftmost X-Forwarded-For entry (LOGIN_MAX_FAILURES=5): ${statuses.filter((s) => s === 429).length} x 429, ${statuses.filter((s) => s === 401).length} x 401`);
+  console.log(`6. 20 wrong logins at 20 accounts, rotating the leftmost X-Forwarded-For entry (per-address limit 5): ${statuses.filter((s) => s === 429).length} x 429, ${statuses.filter((s) => s === 401).length} x 401`);
   server.stop();
 }
 

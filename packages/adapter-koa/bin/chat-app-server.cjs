@@ -23,7 +23,17 @@ const starter = new Worker(
 starter.once('message', () => {
   void starter.terminate();
   import('../dist/standalone/cli.js').catch((err) => {
-    console.error('chat-app-server failed to start:', err);
+    // The standalone server's adapters are optional peer dependencies: a router-only install lacks them.
+    const missing = /Cannot find package '(@chat-app-server\/adapter-(?:knex|agora))'/.exec(String(err && err.message));
+    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && missing) {
+      console.error(
+        `chat-app-server: the standalone server needs ${missing[1]}, which is not installed.\n` +
+          'Install the adapters next to @chat-app-server/adapter-koa: ' +
+          'npm install @chat-app-server/adapter-knex @chat-app-server/adapter-agora',
+      );
+    } else {
+      console.error('chat-app-server failed to start:', err);
+    }
     process.exit(1);
   });
 });

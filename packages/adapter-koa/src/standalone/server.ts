@@ -155,6 +155,10 @@ function assemble(
       });
     },
   );
+  // Node's header timeout misses connections that never send a byte (seen on Node 20): close those
+  // after the same time of silence. The first request lifts it; Node handles keep-alive idling itself.
+  httpServer.on('connection', (socket) => socket.setTimeout(config.headersTimeoutSeconds * 1000));
+  httpServer.on('request', (req) => req.socket.setTimeout(0));
   // Beyond the cap Node closes new connections at once (no answer): file descriptors and memory stay bounded.
   httpServer.maxConnections = config.maxConnections;
   let lastDropWarning = 0;
