@@ -101,7 +101,7 @@ for (const dialect of DIALECTS) {
       dir = mkdtempSync(join(tmpdir(), 'chat-app-server-import-'));
     });
     afterEach(async () => {
-      await db.drop();
+      await db.teardown();
       rmSync(dir, { recursive: true, force: true });
     });
 

@@ -4,7 +4,7 @@ export { userRepositoryContract, type UserRepositoryKitSubject } from './kits/us
 export { loginThrottleContract, type LoginThrottleKitSubject } from './kits/login-throttle.kit.js';
 export { chatProvisionerContract, type ChatProvisionerKitSubject } from './kits/chat-provisioner.kit.js';
 export {
-  tokenIssuerContract, type TokenIssuerKitOptions, type TokenIssuerKitSubject,
+  tokenIssuerContract, type TokenIssuerKitOptions, type TokenIssuerKitSubject, type IssuedTokenContents,
 } from './kits/token-issuer.kit.js';
 export { passwordHasherContract, type PasswordHasherKitSubject } from './kits/password-hasher.kit.js';
 export { chatUsernamePolicyContract } from './kits/chat-username-policy.kit.js';
