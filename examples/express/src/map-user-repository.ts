@@ -6,7 +6,8 @@ import {
 } from '@chat-app-server/core';
 
 export class MapUserRepository implements UserRepository {
-  private readonly rows = new Map<string, UserRecord>();
+  /** @param rows the storage, by account key (tests pass their own to read it back) */
+  constructor(private readonly rows = new Map<string, UserRecord>()) {}
 
   async findByAccountKey(accountKey: string): Promise<UserRecord | undefined> {
     return this.rows.get(accountKey);

@@ -67,3 +67,26 @@ export function tokenBomb(appId: string, { services = 65_535, padding = 1_117_00
   const body = Buffer.concat([head, Buffer.alloc(4 * services).fill(Buffer.from([4, 0, 0, 0])), Buffer.alloc(padding)]);
   return `007${deflateSync(body, { level: 9 }).toString('base64')}`;
 }
+
+/**
+ * One emulator for the enclosing suite: started before it, closed after it, and after each test its
+ * queued faults, settings and stats are back to the start.
+ */
+export function useEmulator(): () => AgoraEmulator {
+  let emulator: AgoraEmulator | undefined;
+  before(async function () {
+    emulator = await startEmulator();
+  });
+  after(async function () {
+    await emulator?.close();
+  });
+  afterEach(function () {
+    emulator?.faults.clear();
+    if (emulator) emulator.settings.batchAllOrNothing = false;
+    emulator?.stats.reset();
+  });
+  return () => {
+    if (!emulator) throw new Error('the emulator only runs inside the suite');
+    return emulator;
+  };
+}

@@ -1,9 +1,12 @@
 import { expect } from 'chai';
 import agoraToken from 'agora-token';
 import { UnauthenticatedError } from '@chat-app-server/core';
-import { ManualClock, tokenIssuerContract } from '@chat-app-server/core/testing';
+import { ManualClock, tokenIssuerContract, type IssuedTokenContents } from '@chat-app-server/core/testing';
 import { AgoraTokenIssuer } from '../src/index.js';
-import { decodeToken, encodeToken, hasValidSignature } from '../src/testing/access-token-codec.js';
+import {
+  CHAT_PRIVILEGE_USER, RTC_JOIN_CHANNEL, RTC_PUBLISH_AUDIO, RTC_PUBLISH_DATA, RTC_PUBLISH_VIDEO, SERVICE_CHAT, SERVICE_RTC,
+  decodeToken, encodeToken, hasValidSignature,
+} from '../src/testing/access-token-codec.js';
 import { APP_CERT, APP_ID, OTHER_APP_ID, OTHER_CERT, tokenBomb } from './support.js';
 
 const { ChatTokenBuilder } = agoraToken;
@@ -11,7 +14,33 @@ const { ChatTokenBuilder } = agoraToken;
 tokenIssuerContract('AgoraTokenIssuer', async ({ clock, lifetimeSeconds, subjectKind }) => ({
   issuer: new AgoraTokenIssuer({ appId: APP_ID, appCertificate: APP_CERT, clock, lifetimeSeconds, subjectKind }),
   foreignIssuer: new AgoraTokenIssuer({ appId: APP_ID, appCertificate: OTHER_CERT, clock, lifetimeSeconds, subjectKind }),
+  read: readWithCodec,
 }));
+
+// The kit's probe: what a token grants, read by the independent codec (never by agora-token).
+function readWithCodec(token: string): IssuedTokenContents {
+  if (!hasValidSignature(token, APP_CERT)) throw new Error('the token is not signed with the App Certificate');
+  const { appId, issueTs, expire, services } = decodeToken(token);
+  if (appId !== APP_ID) throw new Error(`the token names App ID ${appId}`);
+  const endOf = (seconds: number | undefined): number => {
+    if (seconds === undefined) throw new Error('a privilege the token should carry is missing');
+    return (issueTs + Math.min(expire, seconds)) * 1000;
+  };
+  const chat = services.find((s) => s.type === SERVICE_CHAT);
+  const rtc = services.find((s) => s.type === SERVICE_RTC);
+  if (!chat || services.length !== (rtc ? 2 : 1)) throw new Error(`unexpected services ${services.map((s) => s.type).join(',')}`);
+  expect(Object.keys(chat.privileges).map(Number), 'chat privileges').to.deep.equal([CHAT_PRIVILEGE_USER]);
+  if (!rtc) return { subject: chat.userId ?? '', chatExpiresAt: endOf(chat.privileges[CHAT_PRIVILEGE_USER]), rtc: undefined };
+  const publishing = [RTC_PUBLISH_AUDIO, RTC_PUBLISH_VIDEO, RTC_PUBLISH_DATA].filter((p) => rtc.privileges[p] !== undefined);
+  if (publishing.length !== 0 && publishing.length !== 3) throw new Error(`partial publish privileges ${publishing.join(',')}`);
+  const ends = new Set(Object.values(rtc.privileges));
+  if (ends.size !== 1) throw new Error('the RTC privileges end at different times');
+  return {
+    subject: chat.userId ?? '',
+    chatExpiresAt: endOf(chat.privileges[CHAT_PRIVILEGE_USER]),
+    rtc: { channelName: rtc.channelName ?? '', uid: Number(rtc.uid), publisher: publishing.length === 3, expiresAt: endOf(rtc.privileges[RTC_JOIN_CHANNEL]) },
+  };
+}
 
 describe('AgoraTokenIssuer', function () {
   const NOW = Date.UTC(2026, 5, 1, 8, 30, 0) + 456;
@@ -88,11 +117,6 @@ describe('AgoraTokenIssuer', function () {
       await expect(issuer.verifyChatToken(token)).to.be.rejectedWith(UnauthenticatedError);
     });
 
-    it('refuses a token signed with another certificate', async function () {
-      const foreign = new AgoraTokenIssuer({ appId: APP_ID, appCertificate: OTHER_CERT, clock });
-      await expect(issuer.verifyChatToken((await foreign.issueChatToken(jack)).token)).to.be.rejectedWith(UnauthenticatedError);
-    });
-
     it('refuses a token for another App ID, even when signed with our certificate', async function () {
       const other = new AgoraTokenIssuer({ appId: OTHER_APP_ID, appCertificate: APP_CERT, clock });
       await expect(issuer.verifyChatToken((await other.issueChatToken(jack)).token)).to.be.rejectedWith(UnauthenticatedError);
@@ -110,12 +134,6 @@ describe('AgoraTokenIssuer', function () {
       await expect(issuer.verifyChatToken(forged)).to.be.rejectedWith(UnauthenticatedError);
       const longer = encodeToken({ ...decoded, expire: 86_400 }, APP_CERT, decoded.signature);
       await expect(issuer.verifyChatToken(longer)).to.be.rejectedWith(UnauthenticatedError);
-    });
-
-    it('refuses an expired token', async function () {
-      const { token, expireTimestamp } = await issuer.issueChatToken(jack);
-      clock.set(expireTimestamp + 60_000);
-      await expect(issuer.verifyChatToken(token)).to.be.rejectedWith(UnauthenticatedError);
     });
 
     it('refuses an app token (REST admin credential) as a chat user token', async function () {

@@ -1,6 +1,7 @@
 import {
   AccountExistsError,
   ChatUsernameTakenError,
+  AGORA_UID_MAX,
   isDomainError,
   isValidAgoraUid,
   type Activation,
@@ -145,7 +146,7 @@ export class KnexUserRepository implements UserRepository {
     for (let draw = wantedUid === undefined ? 1 : 0; ; draw++) {
       const agoraUid = draw === 0 ? wantedUid! : drawAgoraUid();
       if (!isValidAgoraUid(agoraUid)) {
-        throw new RangeError(`${draw === 0 ? 'agoraUid' : 'drawAgoraUid returned'} ${agoraUid}, not an integer in 1..2^32-1.`);
+        throw new RangeError(`${draw === 0 ? 'agoraUid' : 'drawAgoraUid returned'} ${agoraUid}, not an integer in 1..${AGORA_UID_MAX}.`);
       }
       try {
         const [row] = await this.knex(TABLE).insert({ ...base, agora_uid: agoraUid }).returning(USER_COLUMNS);

@@ -2,7 +2,7 @@ import { InvalidRequestError } from '@chat-app-server/core';
 import * as chai from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import { KnexLoginThrottle, KnexUserRepository } from '../src/index.js';
-import { describeEachDialect, useMigratedDatabase } from './support/dialects.js';
+import { describeEachDialect, useMigratedDatabase } from '../src/testing/index.js';
 import { aPendingUser, drawing, later, T0, unique } from './support/fixtures.js';
 
 chai.use(chaiAsPromised);

@@ -2,7 +2,7 @@ import { AccountExistsError, ChatUsernameTakenError } from '@chat-app-server/cor
 import * as chai from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import { KnexUserRepository } from '../src/index.js';
-import { describeEachDialect, useMigratedDatabase } from './support/dialects.js';
+import { describeEachDialect, useMigratedDatabase } from '../src/testing/index.js';
 import { aPendingUser, drawing, later, T0, unique } from './support/fixtures.js';
 
 chai.use(chaiAsPromised);
@@ -62,65 +62,4 @@ describeEachDialect('KnexUserRepository', (dialect) => {
     expect(draws).to.equal(6);
   });
 
-  it('refuses an agoraUid outside 1..2^32-1 before touching the database', async function () {
-    await expect(repo().insertPending(aPendingUser(), () => 0)).to.be.rejectedWith(RangeError);
-    await expect(repo().insertPending(aPendingUser(), () => 2 ** 32)).to.be.rejectedWith(RangeError);
-  });
-
-  it('takes over only a pending row under the expected lease and keeps its identity and first attempt', async function () {
-    const user = aPendingUser();
-    const row = await repo().insertPending(user, drawing());
-    await repo().markCreationAttempted(user.accountKey, user.leaseId, later(T0, 5));
-    const takeover = { leaseId: unique('lease'), leaseExpiresAt: later(T0, 90_000), passwordHash: 'new-hash', now: later(T0, 60_000) };
-
-    const taken = await repo().takeOverPending(user.accountKey, user.leaseId, takeover);
-    const stale = await repo().takeOverPending(user.accountKey, user.leaseId, { ...takeover, leaseId: unique('lease') });
-
-    expect(taken).to.deep.include({ leaseId: takeover.leaseId, passwordHash: 'new-hash', chatUsername: row.chatUsername, agoraUid: row.agoraUid });
-    expect(taken?.creationAttemptedAt?.getTime()).to.equal(later(T0, 5).getTime());
-    expect(taken?.updatedAt.getTime()).to.equal(later(T0, 60_000).getTime());
-    expect(stale).to.equal(undefined);
-  });
-
-  it('keeps the earlier creation attempt, ends leases, activates and deletes only under the owning lease', async function () {
-    const user = aPendingUser();
-    await repo().insertPending(user, drawing());
-
-    expect(await repo().markCreationAttempted(user.accountKey, user.leaseId, later(T0, 10))).to.equal(true);
-    expect(await repo().markCreationAttempted(user.accountKey, user.leaseId, later(T0, 20))).to.equal(true);
-    expect(await repo().markCreationAttempted(user.accountKey, 'someone-else', later(T0, 30))).to.equal(false);
-    expect(await repo().endLease(user.accountKey, user.leaseId, later(T0, 40))).to.equal(true);
-    expect(await repo().endLease(user.accountKey, 'someone-else', later(T0, 50))).to.equal(false);
-    expect(await repo().deletePending(user.accountKey, 'someone-else')).to.equal(false);
-    const row = await repo().findByAccountKey(user.accountKey);
-
-    expect(row?.creationAttemptedAt?.getTime()).to.equal(later(T0, 10).getTime());
-    expect(row?.leaseExpiresAt?.getTime()).to.equal(later(T0, 40).getTime());
-  });
-
-  it('activates once, clears the lease, and is then found by chat uuid and chat username', async function () {
-    const user = aPendingUser();
-    await repo().insertPending(user, drawing());
-    const uuid = unique('uuid');
-
-    const active = await repo().activate(user.accountKey, user.leaseId, uuid, later(T0, 7));
-    const again = await repo().activate(user.accountKey, user.leaseId, unique('uuid'), later(T0, 8));
-
-    expect(active).to.deep.include({ status: 'active', chatUuid: uuid, leaseId: null, leaseExpiresAt: null });
-    expect(again).to.equal(undefined);
-    expect(await repo().findByChatUuid(uuid)).to.deep.equal(active);
-    expect(await repo().findByChatUsername(user.chatUsername)).to.deep.equal(active);
-    expect(await repo().deletePending(user.accountKey, user.leaseId)).to.equal(false);
-  });
-
-  it('updates the password hash of an existing row and ignores an unknown key', async function () {
-    const user = aPendingUser();
-    await repo().insertPending(user, drawing());
-
-    await repo().updatePasswordHash(user.accountKey, 'rehashed', later(T0, 9));
-    await repo().updatePasswordHash(unique('nobody'), 'rehashed', later(T0, 9));
-
-    expect(await repo().findByAccountKey(user.accountKey)).to.deep.include({ passwordHash: 'rehashed' });
-    expect(await repo().findByAccountKey(unique('nobody'))).to.equal(undefined);
-  });
 });

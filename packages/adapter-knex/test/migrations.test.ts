@@ -1,19 +1,14 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as chai from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import { USER_STATUSES } from '@chat-app-server/core';
 import { migrateLatest, migrateRollback } from '../src/index.js';
 import { MIGRATIONS_TABLE } from '../src/migrate.js';
-import { describeEachDialect, type TestDatabase } from './support/dialects.js';
+import { describeEachDialect, type TestDatabase } from '../src/testing/index.js';
 
 chai.use(chaiAsPromised);
 const { expect } = chai;
 
-const ALL = ['0001-create-users', '0002-create-login-failures'];
+const ALL = ['0001-create-users', '0002-create-login-failures', '0003-create-channel-members'];
 
 describeEachDialect('migrations', (dialect) => {
   let db: TestDatabase;
@@ -28,13 +23,13 @@ describeEachDialect('migrations', (dialect) => {
     const first = await migrateLatest(db.knex);
     const again = await migrateLatest(db.knex);
     const rolledBack = await migrateRollback(db.knex);
-    const tablesAfterRollback = [await db.knex.schema.hasTable('users'), await db.knex.schema.hasTable('login_failures')];
+    const tablesAfterRollback = await Promise.all(['users', 'login_failures', 'channel_members'].map((t) => db.knex.schema.hasTable(t)));
     const reapplied = await migrateLatest(db.knex);
 
     expect(first).to.deep.equal(ALL);
     expect(again).to.deep.equal([]);
     expect(rolledBack).to.have.members(ALL);
-    expect(tablesAfterRollback).to.deep.equal([false, false]);
+    expect(tablesAfterRollback).to.deep.equal([false, false, false]);
     expect(reapplied).to.deep.equal(ALL);
     expect(await db.knex.schema.hasTable(MIGRATIONS_TABLE)).to.equal(true);
   });
@@ -68,35 +63,5 @@ describeEachDialect('migrations', (dialect) => {
       : /users_status_check\W+check\s*\(([^)]*)\)/i.exec(String((await db.knex('sqlite_master').where({ name: 'users' }).first('sql')).sql))?.[1] ?? '';
     const allowed = [...definition.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]);
     expect(allowed).to.have.members([...USER_STATUSES]);
-  });
-});
-
-describe('chat-app-server-migrate command', function () {
-  let dir: string;
-  before(async function () {
-    dir = await mkdtemp(join(tmpdir(), 'adapter-knex-cli-'));
-  });
-  after(async function () {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const run = (args: string[], env: Record<string, string | undefined>) =>
-    promisify(execFile)(process.execPath, ['--import=tsx', 'src/cli.ts', ...args], { env: { ...process.env, ...env } });
-
-  it('applies the schema from DATABASE_URL, then reports it is up to date, then rolls back', async function () {
-    const env = { DATABASE_URL: `sqlite:${join(dir, 'nested', 'cli.sqlite')}` };
-
-    const first = await run([], env);
-    const second = await run([], env);
-    const back = await run(['--rollback'], env);
-
-    expect(first.stdout).to.equal(`Migrated: ${ALL.join(', ')}\n`);
-    expect(second.stdout).to.equal('Already up to date.\n');
-    expect(back.stdout).to.match(/^Rolled back: /);
-  });
-
-  it('fails with a usage message when DATABASE_URL is missing or unsupported', async function () {
-    await expect(run([], { DATABASE_URL: '' })).to.be.rejected.and.eventually.have.property('stderr').that.match(/DATABASE_URL is not set/);
-    await expect(run([], { DATABASE_URL: 'mysql://localhost/db' })).to.be.rejected.and.eventually.have.property('stderr').that.match(/sqlite:<path>.*postgres:\/\//);
   });
 });

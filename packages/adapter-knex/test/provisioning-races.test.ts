@@ -3,7 +3,7 @@ import { FakeChatProvisioner, FakeTokenIssuer } from '@chat-app-server/core/test
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { KnexUserRepository } from '../src/index.js';
-import { describeEachDialect, useMigratedTestDatabase } from './support/dialects.js';
+import { describeEachDialect, useMigratedTestDatabase } from '../src/testing/index.js';
 import { unique } from './support/fixtures.js';
 
 const CALLS = 20;

@@ -1,7 +1,7 @@
 import { AccountExistsError } from '@chat-app-server/core';
 import { expect } from 'chai';
 import { KnexUserRepository } from '../src/index.js';
-import { describeEachDialect, useMigratedDatabase } from './support/dialects.js';
+import { describeEachDialect, useMigratedDatabase } from '../src/testing/index.js';
 import { aPendingUser, later, T0, unique } from './support/fixtures.js';
 
 const CONCURRENCY = 50;

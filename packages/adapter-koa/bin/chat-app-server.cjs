@@ -4,28 +4,26 @@
 // thread pool, which is created once, on first use, with the size and CPU priority it gets then:
 // - 8 threads (unless UV_THREADPOOL_SIZE says otherwise): scrypt hashes, sqlite3 queries, fs and dns
 //   all share the pool, and two long hashes must not leave the database one thread;
-// - created by a worker thread running at a lower priority (nice 10), so the pool's threads inherit
-//   it: when logins saturate the CPU with scrypt, the event loop (bearer /token requests) still gets
-//   the CPU first (the bench's "GET /token while logins saturate" row measures what this keeps).
+// - for `serve`, created by a worker thread running at a lower priority (nice 10), so the pool's
+//   threads inherit it: when logins saturate the CPU with scrypt, the event loop (bearer /token
+//   requests) still gets the CPU first (the bench's "GET /token while logins saturate" row measures
+//   what this keeps). Other commands (import: hashing is the job) keep the normal priority.
 // Where priorities cannot be changed, the pool is simply created at normal priority.
 process.env.UV_THREADPOOL_SIZE ??= '8';
 
 const { Worker } = require('node:worker_threads');
 
-const starter = new Worker(
-  `const { setPriority } = require('node:os');
-   const { stat } = require('node:fs');
-   const { parentPort } = require('node:worker_threads');
-   try { setPriority(10); } catch { /* not permitted here: keep the default priority */ }
-   stat(__filename, () => parentPort.postMessage('pool started'));`,
-  { eval: true },
-);
-starter.once('message', () => {
-  void starter.terminate();
+const command = process.argv[2];
+if (command === undefined || command === 'serve') startAtLowerPoolPriority();
+else startCli();
+
+function startCli() {
   import('../dist/standalone/cli.js').catch((err) => {
-    // The standalone server's adapters are optional peer dependencies: a router-only install lacks them.
+    // Only the entry itself missing means "not built"; a missing adapter is an install to complete.
     const missing = /Cannot find package '(@chat-app-server\/adapter-(?:knex|agora))'/.exec(String(err && err.message));
-    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && missing) {
+    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && /Cannot find module '[^']*dist[\\/]standalone[\\/]cli\.js'/.test(String(err.message))) {
+      console.error('chat-app-server is not built: run `npx pnpm@12.4.2 build` in the repository first (the bin runs dist/).');
+    } else if (err && err.code === 'ERR_MODULE_NOT_FOUND' && missing) {
       console.error(
         `chat-app-server: the standalone server needs ${missing[1]}, which is not installed.\n` +
           'Install the adapters next to @chat-app-server/adapter-koa: ' +
@@ -36,8 +34,23 @@ starter.once('message', () => {
     }
     process.exit(1);
   });
-});
-starter.once('error', (err) => {
-  console.error('chat-app-server failed to start its thread pool:', err);
-  process.exit(1);
-});
+}
+
+function startAtLowerPoolPriority() {
+  const starter = new Worker(
+    `const { setPriority } = require('node:os');
+     const { stat } = require('node:fs');
+     const { parentPort } = require('node:worker_threads');
+     try { setPriority(10); } catch { /* not permitted here: keep the default priority */ }
+     stat(__filename, () => parentPort.postMessage('pool started'));`,
+    { eval: true },
+  );
+  starter.once('message', () => {
+    void starter.terminate();
+    startCli();
+  });
+  starter.once('error', (err) => {
+    console.error('chat-app-server failed to start its thread pool:', err);
+    process.exit(1);
+  });
+}

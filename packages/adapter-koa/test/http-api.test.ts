@@ -87,7 +87,7 @@ for (const dialect of DIALECTS) {
         const { accessToken, expireTimestamp, chatUserName, agoraUid } = login.body;
         expect(chatUserName).to.equal('jack');
         expect(agoraUid).to.match(/^[1-9]\d*$/);
-        expect(Number(agoraUid)).to.be.within(1, 2 ** 32 - 1);
+        expect(Number(agoraUid)).to.be.within(1, 2 ** 31 - 1);
 
         const chat = decodeAccessToken2(accessToken, TEST_AGORA.appCertificate);
         expect(chat.signatureValid).to.equal(true);
@@ -147,16 +147,6 @@ for (const dialect of DIALECTS) {
         const logs = server.logs.text;
         expect(logs).to.include('"path":"/app/user/login"');
         for (const secret of [PASSWORD, accessToken, renewed.body.accessToken, 'Bearer ']) expect(logs).to.not.include(secret);
-      });
-
-      it('serves the Java sample paths /app/chat/user/register and /app/chat/user/login', async () => {
-        const reg = await api.register('java-client', PASSWORD, '/app/chat/user/register');
-        expect(reg.status).to.equal(200);
-        expect(reg.body).to.deep.equal({ code: 200 });
-        const login = await api.login('java-client', PASSWORD, { path: '/app/chat/user/login' });
-        expect(login.status).to.equal(200);
-        expect(decodeAccessToken2(login.body.accessToken, TEST_AGORA.appCertificate).signatureValid).to.equal(true);
-        expect(emulator.users.has(login.body.chatUserName)).to.equal(true);
       });
 
       it('treats accounts case-insensitively: a second registration is 409 account_exists', async () => {
@@ -306,34 +296,27 @@ for (const dialect of DIALECTS) {
         'bad percent-encoding in the path': { method: 'GET', path: '/app/%zz', status: 404, error: 'not_found' },
       };
 
-      it(`has at least 40 cases (${Object.keys(cases).length})`, () => {
-        expect(Object.keys(cases).length).to.be.at.least(40);
-      });
+      const userCount = async () => Number(((await server.knex('users').count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
 
-      it('answers every case with its 4xx and the JSON error body, and creates nothing', async () => {
-        const count = async () => Number(((await server.knex('users').count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
-        const usersBefore = await count();
-        const chatUsersBefore = emulator.users.size;
-        const failures: string[] = [];
-        for (const [name, c] of Object.entries(cases)) {
+      // One test per request, so a failure names the request; each checks that nothing was stored.
+      for (const [name, c] of Object.entries(cases)) {
+        it(`${name}: ${c.status} ${c.error}, nothing stored`, async () => {
+          const usersBefore = await userCount();
+          const chatUsersBefore = emulator.users.size;
+          const logsBefore = server.logs.text.length;
           const headers: Record<string, string> = { ...c.headers };
           const auth = { valid: bearer, expired, foreign, ghost };
           if (c.auth) headers.Authorization = `Bearer ${auth[c.auth]}`;
           const res = await api.request(c.method, c.path, { headers, ...(c.body === undefined ? {} : { body: c.body }) });
-          try {
-            expectError(res, c.status, c.error);
-            if (c.mentions) expect(res.body.message).to.include(c.mentions);
-            if (c.status === 401) expect(res.headers['www-authenticate']).to.match(/^Bearer/);
-            if (c.status === 405) expect(res.headers.allow).to.be.a('string');
-          } catch (err) {
-            failures.push(`${name}: ${(err as Error).message}`);
-          }
-        }
-        expect(failures, failures.join('\n')).to.deep.equal([]);
-        expect(await count(), 'local users').to.equal(usersBefore);
-        expect(emulator.users.size, 'chat users').to.equal(chatUsersBefore);
-        expect(server.logs.text).to.not.include('unexpected error');
-      });
+          expectError(res, c.status, c.error);
+          if (c.mentions) expect(res.body.message).to.include(c.mentions);
+          if (c.status === 401) expect(res.headers['www-authenticate']).to.match(/^Bearer/);
+          if (c.status === 405) expect(res.headers.allow).to.be.a('string');
+          expect(await userCount(), 'local users').to.equal(usersBefore);
+          expect(emulator.users.size, 'chat users').to.equal(chatUsersBefore);
+          expect(server.logs.text.slice(logsBefore)).to.not.include('unexpected error');
+        });
+      }
     });
 
     describe('races', () => {

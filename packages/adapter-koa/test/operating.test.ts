@@ -189,7 +189,7 @@ describe('operating: the Agora credentials check', function () {
       await expect(buildServer(config, { logger: new LogCapture().logger, provisioner: { retries: 0 } }))
         .to.be.rejectedWith(/refusing to start/);
     } finally {
-      await db.drop();
+      await db.teardown();
     }
   });
 

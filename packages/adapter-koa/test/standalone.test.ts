@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -19,12 +19,15 @@ import { createApp, createRouter, DJANGO_ERRORS, type HttpCore } from '../src/in
 import { buildServer, ConfigError, loadConfig, SETTINGS, type Env } from '../src/standalone/index.js';
 import { decodeAccessToken2 } from './support/access-token2.js';
 import { cheapHasher, createTestDatabase, LogCapture, sleep, startTestEmulator, startTestServer, TEST_AGORA, testEnv } from './support/harness.js';
+import { checkContractOf } from './support/contract.js';
 import { client, request } from './support/http.js';
 
 use(chaiAsPromised);
 
 const PASSWORD = 'correct horse battery';
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The package's own compiler (a devDependency; its bin is not an export of the typescript package).
+const TSC = join(PACKAGE_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 // The CLI runs in a temporary directory (so no developer .env is read); tsx is loaded by absolute URL.
 const TSX_LOADER = pathToFileURL(createRequire(join(PACKAGE_ROOT, 'package.json')).resolve('tsx')).href;
 const REAL_AGORA: Env = {
@@ -158,14 +161,14 @@ describe('the standalone server', () => {
       expect(server.passwordHasher).to.be.instanceOf(ScryptPasswordHasher);
       expect((server.passwordHasher as ScryptPasswordHasher).parameters).to.deep.equal({ logN: 15, r: 8, p: 3 });
       expect(OWASP_SCRYPT_PARAMETERS).to.deep.equal({ logN: 15, r: 8, p: 3 });
-      const url = await server.listen(0, '127.0.0.1');
+      const url = checkContractOf(await server.listen(0, '127.0.0.1'), server.httpServer);
       expect((await client(url).register('owasp', PASSWORD)).status).to.equal(200);
       const hash = Buffer.from((await server.users.findByAccountKey('owasp'))!.passwordHash!, 'base64');
       expect(hash.subarray(0, 6).toString()).to.equal('scrypt');
       expect({ logN: hash.readUInt8(7), r: hash.readUInt32BE(8), p: hash.readUInt32BE(12) }).to.deep.equal({ logN: 15, r: 8, p: 3 });
     } finally {
       await server.close();
-      await db.drop();
+      await db.teardown();
     }
   });
 
@@ -176,14 +179,15 @@ describe('the standalone server', () => {
     try {
       expect(server.emulator).to.not.equal(undefined);
       expect(logs.text).to.include('DEVELOPMENT MODE');
-      const api = client(await server.listen(0, '127.0.0.1'));
+      const url = checkContractOf(await server.listen(0, '127.0.0.1'), server.httpServer);
+      const api = client(url);
       expect((await api.register('devuser', PASSWORD)).status).to.equal(200);
       const login = await api.login('devuser', PASSWORD);
       expect(await server.tokens.verifyChatToken(login.body.accessToken)).to.have.property('subject', login.body.chatUserName);
       expect(server.emulator!.users.has(login.body.chatUserName)).to.equal(true);
     } finally {
       await server.close();
-      await db.drop();
+      await db.teardown();
     }
     expect(logs.text).to.include('chat-app-server stopped');
   });
@@ -204,7 +208,7 @@ describe('the standalone server', () => {
       expect((await api.token('channelName=room', forged.token)).status).to.equal(401);
     } finally {
       await Promise.all([one!.close(), two!.close()]);
-      await Promise.all(dbs.map((db) => db.drop()));
+      await Promise.all(dbs.map((db) => db.teardown()));
     }
   });
 
@@ -222,7 +226,7 @@ describe('the standalone server', () => {
       chmodSync(file, 0o644);
       expect(await start()).to.include('accessible to other local users').and.include('chmod 600');
     } finally {
-      await db.drop();
+      await db.teardown();
     }
   });
 
@@ -251,7 +255,7 @@ describe('the standalone server', () => {
     await closed;
     expect(server.httpServer.listening).to.equal(false);
     await expect(server.knex.raw('select 1')).to.be.rejected;
-    await server.db.drop();
+    await server.db.teardown();
   });
 
   it('answers CORS preflights for configured origins only', async () => {
@@ -441,6 +445,12 @@ describe('the CLI', function () {
     expect(first.stdout).to.include('Applied');
     const second = await run(['migrate'], env);
     expect(second.stdout).to.include('up to date');
+    const back = await run(['migrate', '--rollback'], env);
+    expect(back.code, back.stderr).to.equal(0);
+    expect(back.stdout).to.match(/^Rolled back: /);
+    const bad = await run(['migrate', '--all'], env);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.include('--all');
   });
 
   it('serves until SIGTERM, then shuts down cleanly', async () => {
@@ -456,24 +466,57 @@ describe('the CLI', function () {
     expect(stdout).to.include('DEVELOPMENT MODE').and.include('chat-app-server stopped');
   });
 
-  it('launches from the package bin with an 8-thread pool at lower priority than the event loop', async () => {
-    let observed: Promise<{ status: number; nice: number[] }> | undefined;
+  describe('the package bin (bin/chat-app-server.cjs)', () => {
+    // The launcher runs dist/, not the sources: build this package so it runs the code under test.
+    before(function () {
+      this.timeout(180_000);
+      execFileSync(process.execPath, [TSC, '-p', join(PACKAGE_ROOT, 'tsconfig.json')], { stdio: 'inherit' });
+    });
+
     const launcher = [join(PACKAGE_ROOT, 'bin/chat-app-server.cjs')];
-    const { code } = await run(['serve'], { PORT: '0', DATABASE_URL: 'sqlite:./bin.sqlite', NODE_ENV: 'development' }, (line, kill, pid) => {
-      const url = /"url":"(http:[^"]+)"/.exec(line)?.[1];
-      if (url && line.includes('listening')) {
-        observed = request(url, 'GET', '/healthz')
-          .then((r) => ({ status: r.status, nice: threadNiceValues(pid) }))
-          .finally(() => kill('SIGTERM'));
+    /** Starts the server from the bin, reads what `inspect` sees once it listens, and stops it. */
+    async function launch<T>(inspect: (pid: number) => T): Promise<{ code: number | null; status: number; seen: T }> {
+      let observed: Promise<{ status: number; seen: T }> | undefined;
+      const { code } = await run(['serve'], { PORT: '0', DATABASE_URL: 'sqlite:./bin.sqlite', NODE_ENV: 'development' }, (line, kill, pid) => {
+        const url = /"url":"(http:[^"]+)"/.exec(line)?.[1];
+        if (url && line.includes('listening')) {
+          observed = request(url, 'GET', '/healthz')
+            .then((r) => ({ status: r.status, seen: inspect(pid) }))
+            .finally(() => kill('SIGTERM'));
+        }
+      }, launcher);
+      if (!observed) throw new Error('the server launched from the bin never said it was listening');
+      return { code, ...(await observed) };
+    }
+
+    it('serves and shuts down cleanly', async () => {
+      const { code, status } = await launch(() => undefined);
+      expect(status).to.equal(200);
+      expect(code).to.equal(0);
+    });
+
+    it('creates an 8-thread pool at lower priority than the event loop (Linux)', async function () {
+      if (!existsSync('/proc/self/task')) {
+        console.warn('    (skipped: thread priorities are read from /proc, which this system does not have)');
+        this.skip();
       }
-    }, launcher);
-    const { status, nice } = await observed!;
-    expect(status).to.equal(200);
-    expect(code).to.equal(0);
-    if (nice.length > 0) {
+      const { seen: nice } = await launch(threadNiceValues);
       expect(nice.filter((n) => n === 10)).to.have.length(8);
       expect(nice[0], 'the main thread keeps its priority').to.equal(0);
-    }
+    });
+
+    it('says how to build when dist/ is missing, instead of failing with a stack trace', async () => {
+      const copy = mkdtempSync(join(tmpdir(), 'chat-app-server-bin-'));
+      try {
+        mkdirSync(join(copy, 'bin'));
+        copyFileSync(join(PACKAGE_ROOT, 'bin/chat-app-server.cjs'), join(copy, 'bin/chat-app-server.cjs'));
+        const { code, stderr } = await run(['help'], {}, undefined, [join(copy, 'bin/chat-app-server.cjs')]);
+        expect(code).to.equal(1);
+        expect(stderr).to.match(/pnpm(@[\d.]+)? build/).and.not.include('    at ');
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    });
   });
 });
 

@@ -13,11 +13,15 @@ import type { ObservedEvent, Observer } from './ports/observer.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
 import type { TokenIssuer } from './ports/token-issuer.js';
 import type { UserRepository } from './ports/user-repository.js';
+import { InMemoryChannelMemberStore } from './adapters/in-memory-channel-member-store.js';
+import type { ChannelMemberStore } from './ports/channel-member-store.js';
+import { ChannelRoster, type ChannelRosterOptions } from './use-cases/channel-roster.js';
 import { ChatAccountSaga } from './use-cases/chat-account-saga.js';
 import { FindActiveUser } from './use-cases/find-active-user.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
 import { ImportUsers } from './use-cases/import-users.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
+import { ListChannelMembers } from './use-cases/list-channel-members.js';
 import { DEFAULT_LOGIN_LIMITS, LoginUser, type LoginLimits } from './use-cases/login-user.js';
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
 import { ProvisionChatUsers } from './use-cases/provision-chat-users.js';
@@ -59,7 +63,14 @@ export interface CoreDeps {
   principalCache?: BoundedCache<string, CachedPrincipal>;
   /** How long a cached principal is trusted. @default 60 */
   principalCacheTtlSeconds?: number;
-  /** Draws agoraUids (tests force collisions with it). @default uniform in 1..AGORA_UID_MAX */
+  /**
+   * Who holds RTC tokens for which channel (the channel mapper). Pass a shared store when several
+   * instances serve one database. @default an {@link InMemoryChannelMemberStore}
+   */
+  channelMembers?: ChannelMemberStore;
+  /** Bounds and write-behind timing of the channel mapper. @default {@link DEFAULT_CHANNEL_ROSTER} */
+  channelRoster?: ChannelRosterOptions;
+  /** Draws agoraUids (tests force collisions with it). @default uniform in 1..AGORA_UID_DRAW_MAX */
   drawAgoraUid?: () => number;
 }
 
@@ -77,6 +88,9 @@ export interface Core {
   readonly loginUser: LoginUser;
   readonly renewToken: RenewToken;
   readonly findActiveUser: FindActiveUser;
+  readonly listChannelMembers: ListChannelMembers;
+  /** Writes what is still buffered (channel members); call before closing the databases. */
+  close(): Promise<void>;
 }
 
 /**
@@ -105,6 +119,12 @@ export function createCore(deps: CoreDeps): Core {
     ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
   });
   const issueChatToken = new IssueChatToken({ tokens });
+  const roster = new ChannelRoster({
+    store: deps.channelMembers ?? new InMemoryChannelMemberStore(),
+    clock,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.channelRoster ? { options: deps.channelRoster } : {}),
+  });
   const verifyChatToken = new VerifyChatToken({
     tokens, users, clock,
     ...(deps.principalCache ? { cache: deps.principalCache } : {}),
@@ -116,7 +136,7 @@ export function createCore(deps: CoreDeps): Core {
     provisionChatUsers: new ProvisionChatUsers({ users, saga, chatProvisioner, chatUsernamePolicy, clock, leaseSeconds }),
     importUsers: new ImportUsers({ users, chatProvisioner, passwordHasher, clock, ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}) }),
     issueChatToken,
-    issueRtcToken: new IssueRtcToken({ tokens }),
+    issueRtcToken: new IssueRtcToken({ tokens, roster }),
     verifyChatToken,
     registerUser: new RegisterUser({
       saga, passwordHasher, clock, throttle: loginThrottle,
@@ -131,5 +151,7 @@ export function createCore(deps: CoreDeps): Core {
     }),
     renewToken: new RenewToken({ verifyChatToken, issueChatToken }),
     findActiveUser: new FindActiveUser({ users }),
+    listChannelMembers: new ListChannelMembers({ roster }),
+    close: () => roster.close(),
   };
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as createUsers from './0001-create-users.js';
 import * as createLoginFailures from './0002-create-login-failures.js';
+import * as createChannelMembers from './0003-create-channel-members.js';
 
 interface Migration {
   readonly name: string;
@@ -12,6 +13,7 @@ interface Migration {
 const MIGRATIONS: readonly Migration[] = [
   { name: '0001-create-users', ...createUsers },
   { name: '0002-create-login-failures', ...createLoginFailures },
+  { name: '0003-create-channel-members', ...createChannelMembers },
 ];
 
 /** The package's migrations, in order, for `knex.migrate` (`migrationSource` option). */

@@ -18,6 +18,14 @@ let operations: Operation[] | undefined;
 /** Base URLs of servers whose every response the HTTP suites check against the contract. */
 export const CONTRACT_CHECKED = new Set<string>();
 
+/** Checks every response of the server at `url` against the contract until `httpServer` closes. */
+export function checkContractOf(url: string, httpServer: { once(event: 'close', listener: () => void): unknown }): string {
+  const origin = new URL(url).origin;
+  CONTRACT_CHECKED.add(origin);
+  httpServer.once('close', () => CONTRACT_CHECKED.delete(origin));
+  return url;
+}
+
 function compile(schema: unknown): ValidateFunction {
   let validate = validators.get(schema);
   if (!validate) validators.set(schema, (validate = ajv.compile(schema as object)));

@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ScryptPasswordHasher } from '@chat-app-server/core';
 import { CHEAP_SCRYPT_PARAMETERS } from '@chat-app-server/core/testing';
 import { startAgoraEmulator, type AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
-import { createDatabase } from '@chat-app-server/adapter-knex';
+import { DIALECTS as KNEX_DIALECTS, dialectNamed, requireDialect, type DialectName, type TestDatabase } from '@chat-app-server/adapter-knex/testing';
+
+export type { DialectName, TestDatabase };
 import { pino, type Logger } from 'pino';
-import { CONTRACT_CHECKED } from './contract.js';
+import { checkContractOf } from './contract.js';
 import { loadConfig, startServer, type ChatAppServer, type Env, type ServerOverrides } from '../../src/standalone/index.js';
 
 export const TEST_AGORA = Object.freeze({
@@ -17,71 +15,20 @@ export const TEST_AGORA = Object.freeze({
   appName: 'testapp',
 });
 
-export const PG_TEST_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
 /** Faults are retried twice, each try gets 300 ms, the whole call 1.5 s: fault tests stay fast. */
 export const FAST_PROVISIONER = Object.freeze({ timeoutMs: 300, deadlineMs: 1500, retries: 2, retryBaseDelayMs: 10 });
 
-export type DialectName = 'sqlite' | 'postgres';
-
-/** A fresh database for one server: a SQLite temp file, or a PostgreSQL schema dropped afterwards. */
-export interface TestDatabase {
-  readonly url: string;
-  readonly schema?: string;
-  drop(): Promise<void>;
+/** A fresh database for one server (adapter-knex's test harness: a SQLite file, or a PostgreSQL schema). */
+export function createTestDatabase(dialect: DialectName): Promise<TestDatabase> {
+  return dialectNamed(dialect).open();
 }
 
-export async function createTestDatabase(dialect: DialectName): Promise<TestDatabase> {
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'chat-app-server-koa-'));
-    return { url: `sqlite:${join(dir, 'test.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const schema = `koa_test_${randomBytes(6).toString('hex')}`;
-  const admin = createDatabase(PG_TEST_URL);
-  try {
-    await admin.raw('create schema ??', [schema]);
-  } finally {
-    await admin.destroy();
-  }
-  return {
-    url: PG_TEST_URL,
-    schema,
-    drop: async () => {
-      const knex = createDatabase(PG_TEST_URL);
-      try {
-        await knex.raw('drop schema if exists ?? cascade', [schema]);
-      } finally {
-        await knex.destroy();
-      }
-    },
-  };
+/** For a `before` hook of a PostgreSQL suite: skip loudly when PostgreSQL is unreachable, but fail under CI=true. */
+export function requirePostgres(ctx: Mocha.Context): Promise<void> {
+  return requireDialect(ctx, dialectNamed('postgres'));
 }
 
-/** True when PostgreSQL answers within 3 s. */
-export async function postgresReachable(): Promise<boolean> {
-  const knex = createDatabase(PG_TEST_URL);
-  try {
-    await Promise.race([knex.raw('select 1'), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000).unref())]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await knex.destroy().catch(() => undefined);
-  }
-}
-
-/**
- * For a `before` hook of a PostgreSQL suite: skip loudly when PostgreSQL is unreachable, but fail under CI=true.
- */
-export async function requirePostgres(ctx: Mocha.Context): Promise<void> {
-  if (await postgresReachable()) return;
-  const message = `PostgreSQL at ${PG_TEST_URL.replace(/\/\/[^@/]*@/, '//***@')} is unreachable`;
-  if (process.env.CI === 'true') throw new Error(`${message}; CI=true requires it (set PG_TEST_URL).`);
-  console.warn(`\n  !!! SKIPPING the PostgreSQL HTTP suite: ${message}. Set PG_TEST_URL or start PostgreSQL; CI=true fails instead. !!!\n`);
-  ctx.skip();
-}
-
-export const DIALECTS: readonly DialectName[] = ['sqlite', 'postgres'];
+export const DIALECTS: readonly DialectName[] = KNEX_DIALECTS.map((d) => d.name);
 
 export function startTestEmulator(): Promise<AgoraEmulator> {
   return startAgoraEmulator({ ...TEST_AGORA, port: 0, host: '127.0.0.1' });
@@ -139,11 +86,11 @@ export async function startTestServer(
     return Object.assign(server, {
       stop: async () => {
         await stopServer();
-        await db.drop();
+        await db.teardown();
       },
     });
   } catch (err) {
-    await db.drop();
+    await db.teardown();
     throw err;
   }
 }
@@ -165,16 +112,8 @@ export async function startServerOn(
     ...options.overrides,
   });
   // Every response of a test server is checked against the OpenAPI document (support/http.ts).
-  const origin = new URL(server.url).origin;
-  CONTRACT_CHECKED.add(origin);
-  return Object.assign(server, {
-    db,
-    logs,
-    stop: async () => {
-      CONTRACT_CHECKED.delete(origin);
-      await server.close();
-    },
-  });
+  checkContractOf(server.url, server.httpServer);
+  return Object.assign(server, { db, logs, stop: () => server.close() });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -4,11 +4,12 @@ export { userRepositoryContract, type UserRepositoryKitSubject } from './kits/us
 export { loginThrottleContract, type LoginThrottleKitSubject } from './kits/login-throttle.kit.js';
 export { chatProvisionerContract, type ChatProvisionerKitSubject } from './kits/chat-provisioner.kit.js';
 export {
-  tokenIssuerContract, type TokenIssuerKitOptions, type TokenIssuerKitSubject,
+  tokenIssuerContract, type TokenIssuerKitOptions, type TokenIssuerKitSubject, type IssuedTokenContents,
 } from './kits/token-issuer.kit.js';
 export { passwordHasherContract, type PasswordHasherKitSubject } from './kits/password-hasher.kit.js';
 export { chatUsernamePolicyContract } from './kits/chat-username-policy.kit.js';
 export { clockContract } from './kits/clock.kit.js';
+export { channelMemberStoreContract, type ChannelMemberStoreKitSubject } from './kits/channel-member-store.kit.js';
 export { expectCode, type Teardown } from './kits/kit-support.js';
 export { ManualClock } from './manual-clock.js';
 export { InMemoryUserRepository } from './in-memory-user-repository.js';

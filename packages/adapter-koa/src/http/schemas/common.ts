@@ -1,4 +1,4 @@
-import { ACCOUNT_MAX_LENGTH, PASSWORD_MAX_BYTES } from '@chat-app-server/core';
+import { ACCOUNT_MAX_LENGTH, AGORA_UID_MAX, PASSWORD_MAX_BYTES } from '@chat-app-server/core';
 import { Type } from '@sinclair/typebox';
 
 // Field schemas shared by the profiles. The edge checks shapes; core checks the rules the
@@ -28,7 +28,7 @@ export const ExpireTimestamp = Type.Integer({
 export const ChatUserName = Type.String({ description: 'The Agora Chat user name of the account.', pattern: '^[a-z0-9_.-]{1,64}$', examples: ['jack'] });
 
 export const AgoraUid = Type.String({
-  description: "The account's persistent RTC uid, a decimal integer in 1..4294967295.",
+  description: `The account's persistent RTC uid, a decimal integer in 1..${AGORA_UID_MAX}.`,
   pattern: '^[1-9][0-9]{0,9}$',
   examples: ['3316722407'],
 });

@@ -11,10 +11,25 @@ export interface TokenIssuerKitOptions {
   subjectKind: 'username' | 'uuid';
 }
 
+/** What an issued token grants, as read by a {@link TokenIssuerKitSubject.read} probe. */
+export interface IssuedTokenContents {
+  /** The chat user the token names. */
+  readonly subject: string;
+  /** When the chat user privilege ends, ms since epoch. */
+  readonly chatExpiresAt: number;
+  /** The RTC grant, or `undefined` for a chat-only token. */
+  readonly rtc: { readonly channelName: string; readonly uid: number; readonly publisher: boolean; readonly expiresAt: number } | undefined;
+}
+
 export interface TokenIssuerKitSubject extends Teardown {
   issuer: TokenIssuer;
   /** The same kind of issuer with other credentials (another secret or certificate). */
   foreignIssuer: TokenIssuer;
+  /**
+   * A probe: reads a token of `issuer` without asking `issuer` (the adapter's wire format, decoded
+   * independently), so the kit checks what tokens grant, not only that they verify.
+   */
+  read(token: string): IssuedTokenContents;
 }
 
 const LIFETIME = 3600;
@@ -45,6 +60,27 @@ export function tokenIssuerContract(label: string, factory: (options: TokenIssue
           const { token, expireTimestamp } = await issuer().issueChatRtcToken(alice, { channelName: 'room 1', agoraUid: AGORA_UID_MAX, publisher });
           expect(expireTimestamp).to.equal((issueSecond() + LIFETIME) * 1000);
           expect((await issuer().verifyChatToken(token)).subject).to.equal(expectedSubject);
+        }
+      });
+
+      it('grants a chat token the chat user privilege only, for its lifetime', async function () {
+        const { token, expireTimestamp } = await issuer().issueChatToken(alice);
+        expect(subject.get().read(token)).to.deep.equal({ subject: expectedSubject, chatExpiresAt: expireTimestamp, rtc: undefined });
+      });
+
+      it('grants a chat+RTC token exactly the requested channel, uid and role', async function () {
+        const grants = [
+          { channelName: 'room 1', agoraUid: AGORA_UID_MAX, publisher: true },
+          { channelName: 'other_room', agoraUid: 1, publisher: false },
+          { channelName: 'a', agoraUid: 123_456_789, publisher: true },
+        ];
+        for (const grant of grants) {
+          const { token, expireTimestamp } = await issuer().issueChatRtcToken(alice, grant);
+          expect(subject.get().read(token), JSON.stringify(grant)).to.deep.equal({
+            subject: expectedSubject,
+            chatExpiresAt: expireTimestamp,
+            rtc: { channelName: grant.channelName, uid: grant.agoraUid, publisher: grant.publisher, expiresAt: expireTimestamp },
+          });
         }
       });
 

@@ -1,11 +1,16 @@
 import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import { AGORA_UID_MAX } from '../../domain/agora-uid.js';
-import type { NewActiveUser, NewPendingUser, UserRepository } from '../../ports/user-repository.js';
+import type { NewActiveUser, NewPendingUser, UserRecord, UserRepository } from '../../ports/user-repository.js';
 import { eachTest, expectCode, uniqueName, type Teardown } from './kit-support.js';
 
 export interface UserRepositoryKitSubject extends Teardown {
   repo: UserRepository;
+  /**
+   * A probe: the stored row of `accountKey` read straight from the storage (not through `repo`), so
+   * the kit checks what was written, not only what the repository answers.
+   */
+  readRow(accountKey: string): Promise<UserRecord | undefined>;
 }
 
 const T0 = new Date(Date.UTC(2026, 0, 1, 12, 0, 0));
@@ -68,6 +73,24 @@ export function userRepositoryContract(label: string, factory: () => Promise<Use
       expect(row.createdAt.getTime()).to.equal(T0.getTime());
       expect(await repo().findByAccountKey(user.accountKey)).to.deep.equal(row);
       expect(await repo().findByChatUsername(user.chatUsername)).to.deep.equal(row);
+    });
+
+    it('writes every state change to storage, as the probe reads it back', async function () {
+      const { readRow } = subject.get();
+      const user = pendingUser();
+      const inserted = await repo().insertPending(user, nextUid);
+      expect(await readRow(user.accountKey), 'after insertPending').to.deep.equal(inserted);
+      await repo().markCreationAttempted(user.accountKey, user.leaseId, at(1));
+      expect(await readRow(user.accountKey), 'after markCreationAttempted').to.deep.include({ creationAttemptedAt: at(1) });
+      const uuid = uniqueName('uuid');
+      const active = await repo().activate(user.accountKey, user.leaseId, uuid, at(2));
+      expect(await readRow(user.accountKey), 'after activate').to.deep.equal(active);
+      await repo().updatePasswordHash(user.accountKey, 'hash-2', at(3));
+      expect(await readRow(user.accountKey), 'after updatePasswordHash').to.deep.include({ passwordHash: 'hash-2', status: 'active', chatUuid: uuid });
+      const other = pendingUser();
+      await repo().insertPending(other, nextUid);
+      await repo().deletePending(other.accountKey, other.leaseId);
+      expect(await readRow(other.accountKey), 'after deletePending').to.equal(undefined);
     });
 
     it('stores a null password hash for provisioned users', async function () {

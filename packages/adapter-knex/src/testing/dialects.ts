@@ -3,17 +3,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { createDatabase, migrateLatest } from '../../src/index.js';
+import { createDatabase } from '../create-database.js';
+import { migrateLatest } from '../migrate.js';
 
 /** PostgreSQL of the test run; each database opened below lives in its own schema, dropped afterwards. */
 export const PG_TEST_URL = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export type DialectName = 'sqlite' | 'postgres';
 
+/** A fresh database for one test suite: a SQLite file in a temporary folder, or a PostgreSQL schema. */
 export interface TestDatabase {
+  /** Its `DATABASE_URL`, for code that opens its own pool (a server under test). */
+  readonly url: string;
+  /** PostgreSQL only: the schema it lives in (`createDatabase`'s `schema` option, the server's `databaseSchema`). */
+  readonly schema?: string;
   readonly knex: Knex;
   /** Another pool on the same database, as a second server instance would have; closed by teardown. */
   connectAgain(): Knex;
+  /** Closes every pool opened here and deletes the database (its folder, or its schema). */
   teardown(): Promise<void>;
 }
 
@@ -45,6 +52,7 @@ async function openSqlite(): Promise<TestDatabase> {
   const knex = createDatabase(url);
   const pools = closingExtraPools(() => createDatabase(url));
   return {
+    url,
     knex,
     connectAgain: pools.connectAgain,
     async teardown() {
@@ -62,6 +70,8 @@ async function openPostgres(): Promise<TestDatabase> {
   const knex = createDatabase(PG_TEST_URL, { schema, poolMax: 20 });
   const pools = closingExtraPools(() => createDatabase(PG_TEST_URL, { schema, poolMax: 20 }));
   return {
+    url: PG_TEST_URL,
+    schema,
     knex,
     connectAgain: pools.connectAgain,
     async teardown() {
@@ -95,6 +105,16 @@ function dialect(name: DialectName, open: () => Promise<TestDatabase>): Dialect 
 
 export const DIALECTS: readonly Dialect[] = [dialect('sqlite', openSqlite), dialect('postgres', openPostgres)];
 
+/** The dialect called `name`. */
+export function dialectNamed(name: DialectName): Dialect {
+  const found = DIALECTS.find((d) => d.name === name);
+  if (!found) throw new RangeError(`No test dialect "${String(name)}".`);
+  return found;
+}
+
+// The URL without a password, for messages.
+const SHOWN_PG_TEST_URL = PG_TEST_URL.replace(/\/\/[^@/]*@/, '//***@');
+
 let pgReachable: Promise<unknown> | undefined;
 
 /** Resolves when PostgreSQL answers; the reason when it does not. Probed once per run. */
@@ -127,12 +147,12 @@ export async function requireDialect(context: Mocha.Context, dialect: Dialect): 
   const failure = await probePostgres();
   if (failure === undefined) return;
   const reason = failure instanceof Error ? failure.message : String(failure);
-  if (process.env['CI'] === 'true') throw new Error(`PostgreSQL at ${PG_TEST_URL} is unreachable under CI=true: ${reason}`);
+  if (process.env['CI'] === 'true') throw new Error(`PostgreSQL at ${SHOWN_PG_TEST_URL} is unreachable under CI=true: ${reason}`);
   console.warn(
     [
       '',
       '*'.repeat(78),
-      `*  PostgreSQL at ${PG_TEST_URL} is unreachable (${reason}).`,
+      `*  PostgreSQL at ${SHOWN_PG_TEST_URL} is unreachable (${reason}).`,
       '*  SKIPPING the PostgreSQL tests. Set PG_TEST_URL, or CI=true to make this a failure.',
       '*'.repeat(78),
       '',
