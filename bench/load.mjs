@@ -9,6 +9,11 @@ process.once('message', async (spec) => {
     // Each connection is one user holding one bearer token, as a real client would.
     options.setupClient = (client) => client.setHeaders({ authorization: `Bearer ${spec.bearers[next++ % spec.bearers.length]}` });
   }
+  if (spec.channels) {
+    let n = 0;
+    // Every request a channel of its own among `channels`: each (channel, user) pair is a new mapper entry once.
+    options.requests = [{ setupRequest: (req) => ({ ...req, path: spec.path.replace('{channel}', `bench-${n++ % spec.channels}`) }) }];
+  }
   if (spec.accounts) {
     let n = 0;
     const { prefix, count, password } = spec.accounts;

@@ -1,8 +1,8 @@
 // `pnpm bench`: drives the standalone server (SQLite + built-in emulator, or DATABASE_URL) and two
 // bare-Koa references with autocannon, side by side in one run, and prints one table.
 // BENCH_SECONDS (default 10) sets the length of each measured run. BENCH_ONLY=token runs only the
-// /token comparisons (bare-Koa token route, /token with metrics off and on); BENCH_ONLY=import only
-// the import command's (password import vs raw scrypt, 10,000 accounts against the emulator).
+// /token comparisons (bare-Koa token route, /token with metrics off and on, /token writing the channel mapper);
+// BENCH_ONLY=import only the import command's (password import vs raw scrypt, 10,000 accounts against the emulator).
 import { execFileSync, fork } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -18,6 +18,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const serverCli = join(here, '..', 'packages', 'adapter-koa', 'bin', 'chat-app-server.cjs');
 const TOKEN_CONNECTIONS = 64;
 const SEED_USERS = 32;
+// Channels of the mapper run: every (channel, user) pair is a new mapper entry once.
+const MAPPER_CHANNELS = 1000;
 const PASSWORD = 'benchmark-password';
 
 // A figure this bench does not measure: printed as a cited reference, never judged as a target.
@@ -48,6 +50,7 @@ async function main() {
   const server = await startServer();
   const bearers = await seed(server.url);
   const tokenRun = await measure('GET /token (bearer)', tokenLoad(server.url, bearers), server.pid);
+  const mapperRun = await measureMapperWrites(server, bearers);
   const loginRun = await measure('POST /app/user/login', loginLoad(server.url, 4), server.pid);
   const registerRun = await measure('POST /app/user/register', registerLoad(server.url, 4), server.pid);
 
@@ -66,6 +69,7 @@ async function main() {
   console.log(`- /token p99 ${tokenRun.p99} ms (< 25 ms: ${ok(tokenRun.p99 < 25)}), errors ${tokenRun.errors} (0: ${ok(tokenRun.errors === 0)})`);
   console.log(`- /token vs bare-Koa fixed JSON: ${ratio(tokenRun.rps, fixed.rps)}`);
   printMetricsCost(tokenRun, tokenWithMetrics, tokenBuild);
+  printMapperCost(tokenRun, mapperRun, tokenBuild);
   console.log(`- login vs raw scrypt: ${ratio(loginRun.ok2xx, scrypt.perSecond)} (>= 0.90: ${ok(loginRun.ok2xx >= 0.9 * scrypt.perSecond)})`);
   console.log(`- register vs raw scrypt: ${ratio(registerRun.ok2xx, scrypt.perSecond)} (>= 0.90: ${ok(registerRun.ok2xx >= 0.9 * scrypt.perSecond)})`);
   console.log(`- /token under login saturation: ${ratio(tokenUnderLoad.rps, tokenRun.rps)} of unloaded (>= 0.50: ${ok(tokenUnderLoad.rps >= 0.5 * tokenRun.rps)}), p99 ${tokenUnderLoad.p99} ms (< 50 ms: ${ok(tokenUnderLoad.p99 < 50)})`);
@@ -98,12 +102,29 @@ async function tokenOnly() {
   const tokenBuild = await measureTokenReference();
   const withMetrics = await measureTokenWithMetrics();
   const server = await startServer();
-  const tokenRun = await measure('GET /token (bearer)', tokenLoad(server.url, await seed(server.url)), server.pid);
+  const bearers = await seed(server.url);
+  const tokenRun = await measure('GET /token (bearer)', tokenLoad(server.url, bearers), server.pid);
+  const mapperRun = await measureMapperWrites(server, bearers);
   server.stop();
   printTable();
   console.log('\nTargets');
   console.log(`- /token vs bare-Koa token route: ${(tokenRun.rps / tokenBuild.rps).toFixed(2)}`);
   printMetricsCost(tokenRun, withMetrics, tokenBuild);
+  printMapperCost(tokenRun, mapperRun, tokenBuild);
+}
+
+// Every RTC token is recorded for the channel mapper. On one channel the recording is deduplicated
+// away; spread over MAPPER_CHANNELS channels, every request is a new entry written behind.
+function measureMapperWrites(server, bearers) {
+  const load = { ...tokenLoad(server.url, bearers), channels: MAPPER_CHANNELS, path: '/token?channelName={channel}&publisherRole=true' };
+  return measure(`GET /token, ${MAPPER_CHANNELS} channels (mapper writes)`, load, server.pid);
+}
+
+function printMapperCost(oneChannel, manyChannels, reference) {
+  const ratioOne = oneChannel.rps / reference.rps;
+  const ratioMany = manyChannels.rps / reference.rps;
+  const met = ratioMany >= 0.95 * ratioOne ? 'met' : 'NOT met';
+  console.log(`- /token writing a new mapper entry per request: ratio ${ratioMany.toFixed(2)} vs ${ratioOne.toFixed(2)} on one channel, ${(100 * (ratioMany / ratioOne - 1)).toFixed(1)}% (within 5%: ${met}), errors ${manyChannels.errors}`);
 }
 
 async function measureTokenReference() {

@@ -1,5 +1,5 @@
-import { loginThrottleContract, userRepositoryContract } from '@chat-app-server/core/testing';
-import { KnexLoginThrottle, KnexUserRepository } from '../src/index.js';
+import { channelMemberStoreContract, loginThrottleContract, userRepositoryContract } from '@chat-app-server/core/testing';
+import { KnexChannelMemberStore, KnexLoginThrottle, KnexUserRepository } from '../src/index.js';
 import { toUserRecord, type UserRow } from '../src/user-row.js';
 import { describeEachDialect, useMigratedDatabase } from '../src/testing/index.js';
 
@@ -20,4 +20,6 @@ describeEachDialect('contract kits', (dialect) => {
   loginThrottleContract(`KnexLoginThrottle on ${dialect.name}`, async () => {
     return { throttle: new KnexLoginThrottle(knex()), peer: new KnexLoginThrottle(knex()) };
   });
+
+  channelMemberStoreContract(`KnexChannelMemberStore on ${dialect.name}`, async () => ({ store: new KnexChannelMemberStore(knex()) }));
 });

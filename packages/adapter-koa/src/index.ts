@@ -11,5 +11,6 @@ export { createRouter, type HttpCore, type RouterOptions, type ProfileSettings, 
 export { errorMiddleware } from './http/error-middleware.js';
 export { errorResponse, type ErrorTable, type ErrorResponse, type ErrorContext } from './http/error-response.js';
 export { DJANGO_ERRORS, type ErrorBody } from './http/profiles/django/errors.js';
+export { JAVA_ERRORS, JAVA_RESPONSES, type JavaErrorBody, type ResCode } from './http/profiles/java/errors.js';
 export type { HttpErrorCode } from './http/error-status.js';
 export type { HttpLogger } from './http/logger.js';

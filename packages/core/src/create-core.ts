@@ -13,6 +13,9 @@ import type { ObservedEvent, Observer } from './ports/observer.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
 import type { TokenIssuer } from './ports/token-issuer.js';
 import type { UserRepository } from './ports/user-repository.js';
+import { InMemoryChannelMemberStore } from './adapters/in-memory-channel-member-store.js';
+import type { ChannelMemberStore } from './ports/channel-member-store.js';
+import { ChannelRoster, type ChannelRosterOptions } from './use-cases/channel-roster.js';
 import { AccountDeletion } from './use-cases/account-deletion.js';
 import { AdministerAccounts } from './use-cases/administer-accounts.js';
 import { ChangePassword } from './use-cases/change-password.js';
@@ -22,6 +25,7 @@ import { FindActiveUser } from './use-cases/find-active-user.js';
 import { IssueChatToken } from './use-cases/issue-chat-token.js';
 import { ImportUsers } from './use-cases/import-users.js';
 import { IssueRtcToken } from './use-cases/issue-rtc-token.js';
+import { ListChannelMembers } from './use-cases/list-channel-members.js';
 import { DEFAULT_LOGIN_LIMITS, LoginUser, type LoginLimits } from './use-cases/login-user.js';
 import { PasswordCheck } from './use-cases/password-check.js';
 import { ProvisionChatUser } from './use-cases/provision-chat-user.js';
@@ -68,7 +72,14 @@ export interface CoreDeps {
    * bearer (the instance that revokes forgets at once). @default 60
    */
   principalCacheTtlSeconds?: number;
-  /** Draws agoraUids (tests force collisions with it). @default uniform in 1..AGORA_UID_MAX */
+  /**
+   * Who holds RTC tokens for which channel (the channel mapper). Pass a shared store when several
+   * instances serve one database. @default an {@link InMemoryChannelMemberStore}
+   */
+  channelMembers?: ChannelMemberStore;
+  /** Bounds and write-behind timing of the channel mapper. @default {@link DEFAULT_CHANNEL_ROSTER} */
+  channelRoster?: ChannelRosterOptions;
+  /** Draws agoraUids (tests force collisions with it). @default uniform in 1..AGORA_UID_DRAW_MAX */
   drawAgoraUid?: () => number;
 }
 
@@ -94,6 +105,9 @@ export interface Core {
   /** Operators' list, show, disable, enable, revoke and delete. */
   readonly administerAccounts: AdministerAccounts;
   readonly findActiveUser: FindActiveUser;
+  readonly listChannelMembers: ListChannelMembers;
+  /** Writes what is still buffered (channel members); call before closing the databases. */
+  close(): Promise<void>;
 }
 
 /**
@@ -125,6 +139,12 @@ export function createCore(deps: CoreDeps): Core {
     ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}),
   });
   const issueChatToken = new IssueChatToken({ tokens });
+  const roster = new ChannelRoster({
+    store: deps.channelMembers ?? new InMemoryChannelMemberStore(),
+    clock,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.channelRoster ? { options: deps.channelRoster } : {}),
+  });
   const verifyChatToken = new VerifyChatToken({
     tokens, users, clock,
     ...(deps.principalCache ? { cache: deps.principalCache } : {}),
@@ -139,7 +159,7 @@ export function createCore(deps: CoreDeps): Core {
     provisionChatUsers: new ProvisionChatUsers({ users, saga, chatProvisioner, chatUsernamePolicy, clock, leaseSeconds }),
     importUsers: new ImportUsers({ users, chatProvisioner, passwordHasher, clock, ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}) }),
     issueChatToken,
-    issueRtcToken: new IssueRtcToken({ tokens }),
+    issueRtcToken: new IssueRtcToken({ tokens, roster }),
     verifyChatToken,
     registerUser: new RegisterUser({
       saga, passwordHasher, clock, throttle: loginThrottle, passwordMinLength,
@@ -159,5 +179,7 @@ export function createCore(deps: CoreDeps): Core {
       users, chatProvisioner, verifyChatToken, revokeTokens, deletion: accountDeletion, clock, ...logger,
     }),
     findActiveUser: new FindActiveUser({ users, clock }),
+    listChannelMembers: new ListChannelMembers({ roster }),
+    close: () => roster.close(),
   };
 }

@@ -10,7 +10,7 @@ export {
 export { parseAccount, accountKeyOf, isSameAccount, ACCOUNT_MAX_LENGTH, type Account } from './domain/account.js';
 export { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_BYTES } from './domain/password.js';
 export { CHAT_USERNAME_PATTERN, isValidChatUsername } from './domain/chat-username.js';
-export { AGORA_UID_MAX, isValidAgoraUid } from './domain/agora-uid.js';
+export { AGORA_UID_MAX, AGORA_UID_DRAW_MAX, isValidAgoraUid } from './domain/agora-uid.js';
 
 export {
   UserRepository, USER_STATUSES, type UserStatus, type UserRecord, type NewPendingUser, type NewActiveUser, type Takeover,
@@ -29,6 +29,7 @@ export {
   Observer, notify, type ObservedEvent, type LoginOutcome, type RegistrationOutcome, type ChatServiceCallOutcome,
 } from './ports/observer.js';
 export type { BoundedCache } from './ports/bounded-cache.js';
+export { ChannelMemberStore, type ChannelMember } from './ports/channel-member-store.js';
 
 export {
   ScryptPasswordHasher, OWASP_SCRYPT_PARAMETERS, type ScryptParameters, type ScryptPasswordHasherOptions,
@@ -36,6 +37,7 @@ export {
 export { DefaultChatUsernamePolicy, OpaqueChatUsernamePolicy } from './adapters/default-chat-username-policy.js';
 export { SystemClock } from './adapters/system-clock.js';
 export { InMemoryLoginThrottle } from './adapters/in-memory-login-throttle.js';
+export { InMemoryChannelMemberStore } from './adapters/in-memory-channel-member-store.js';
 
 export { principalOf, issueSecondFor, revocationBoundaryAt, type Principal } from './use-cases/principal.js';
 export type { RtcRole, IssueRtcTokenCommand } from './use-cases/issue-rtc-token.js';
@@ -43,6 +45,7 @@ export { DEFAULT_LOGIN_LIMITS, type LoginLimits, type LoginUserCommand, type Log
 export { DEFAULT_REGISTRATION_LIMITS, type RegistrationLimits, type RegisterUserCommand } from './use-cases/register-user.js';
 export type { RenewTokenCommand, RenewedToken } from './use-cases/renew-token.js';
 export type { ProvisionChatUserCommand } from './use-cases/provision-chat-user.js';
+export { DEFAULT_CHANNEL_ROSTER, type ChannelRosterOptions } from './use-cases/channel-roster.js';
 export type {
   ProvisionChatUsersItem, ProvisionChatUsersResult, ProvisionChatUsersProgress, ProvisionChatUsersOptions,
 } from './use-cases/provision-chat-users.js';

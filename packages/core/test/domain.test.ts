@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  AGORA_UID_MAX, DefaultChatUsernamePolicy, InvalidRequestError, accountKeyOf, isValidAgoraUid, isValidChatUsername, parseAccount,
+  AGORA_UID_DRAW_MAX, AGORA_UID_MAX, DefaultChatUsernamePolicy, InvalidRequestError, accountKeyOf, isValidAgoraUid, isValidChatUsername, parseAccount,
 } from '../src/index.js';
 import { drawAgoraUid } from '../src/domain/agora-uid.js';
 import { parseChannelName } from '../src/domain/channel-name.js';
@@ -139,11 +139,22 @@ describe('chat username rules', function () {
 });
 
 describe('agoraUid rules', function () {
-  it('draws integers in 1..2^32-1', function () {
-    for (let i = 0; i < 2000; i++) {
+  it('draws integers in 1..2^31-1, which a signed 32-bit int (Java, Kotlin) holds', function () {
+    let top = 0;
+    for (let i = 0; i < 20_000; i++) {
       const uid = drawAgoraUid();
-      expect(isValidAgoraUid(uid), String(uid)).to.equal(true);
+      expect(Number.isInteger(uid) && uid >= 1 && uid <= AGORA_UID_DRAW_MAX, String(uid)).to.equal(true);
+      expect(uid | 0, String(uid)).to.equal(uid);
+      top = Math.max(top, uid);
     }
+    expect(AGORA_UID_DRAW_MAX).to.equal(2 ** 31 - 1);
+    // 20 000 uniform draws: the largest is below the upper eighth of the range with probability (7/8)^20000.
+    expect(top).to.be.above(AGORA_UID_DRAW_MAX * 7 / 8);
+  });
+
+  it('still accepts the uids up to 2^32-1 that earlier users were given', function () {
+    expect(isValidAgoraUid(2 ** 31)).to.equal(true);
+    expect(isValidAgoraUid(2 ** 32 - 1)).to.equal(true);
   });
 
   it('rejects 0, negatives, fractions and values above 2^32-1', function () {

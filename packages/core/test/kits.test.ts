@@ -1,10 +1,10 @@
 import {
-  DefaultChatUsernamePolicy, InMemoryLoginThrottle, OpaqueChatUsernamePolicy, ScryptPasswordHasher, SystemClock,
+  DefaultChatUsernamePolicy, InMemoryChannelMemberStore, InMemoryLoginThrottle, OpaqueChatUsernamePolicy, ScryptPasswordHasher, SystemClock,
 } from '../src/index.js';
 import {
   CHEAP_SCRYPT_PARAMETERS, FakeChatProvisioner, FakeTokenIssuer, InMemoryUserRepository, ManualClock,
   chatProvisionerContract, chatUsernamePolicyContract, clockContract, loginThrottleContract, passwordHasherContract,
-  tokenIssuerContract, userRepositoryContract,
+  tokenIssuerContract, userRepositoryContract, channelMemberStoreContract,
 } from '../src/testing/index.js';
 
 // Every kit runs against core's own adapters, which keeps the unit-test doubles honest.
@@ -38,3 +38,4 @@ chatUsernamePolicyContract('DefaultChatUsernamePolicy', () => new DefaultChatUse
 chatUsernamePolicyContract('OpaqueChatUsernamePolicy', () => new OpaqueChatUsernamePolicy());
 clockContract('SystemClock', () => new SystemClock());
 clockContract('ManualClock', () => new ManualClock());
+channelMemberStoreContract('InMemoryChannelMemberStore', async () => ({ store: new InMemoryChannelMemberStore() }));

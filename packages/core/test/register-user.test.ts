@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AGORA_UID_MAX } from '../src/index.js';
+import { AGORA_UID_DRAW_MAX } from '../src/index.js';
 import { aTestCore, expectCode } from '../src/testing/index.js';
 
 describe('RegisterUser', function () {
@@ -12,7 +12,7 @@ describe('RegisterUser', function () {
     expect(row?.passwordHash).to.not.contain('correct horse');
     expect(await hasher.verify(row!.passwordHash!, 'correct horse')).to.equal(true);
     expect(row?.chatUuid).to.equal(chat.users.get('jack')?.uuid);
-    expect(row?.agoraUid).to.be.within(1, AGORA_UID_MAX);
+    expect(row?.agoraUid).to.be.within(1, AGORA_UID_DRAW_MAX);
   });
 
   it('never sends the user\'s password to the chat service', async function () {

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import * as createUsers from './0001-create-users.js';
 import * as createLoginFailures from './0002-create-login-failures.js';
-import * as accountLifecycle from './0003-account-lifecycle.js';
+import * as createChannelMembers from './0003-create-channel-members.js';
+import * as accountLifecycle from './0004-account-lifecycle.js';
 
 interface Migration {
   readonly name: string;
@@ -13,7 +14,8 @@ interface Migration {
 const MIGRATIONS: readonly Migration[] = [
   { name: '0001-create-users', ...createUsers },
   { name: '0002-create-login-failures', ...createLoginFailures },
-  { name: '0003-account-lifecycle', ...accountLifecycle },
+  { name: '0003-create-channel-members', ...createChannelMembers },
+  { name: '0004-account-lifecycle', ...accountLifecycle },
 ];
 
 /** The package's migrations, in order, for `knex.migrate` (`migrationSource` option). */

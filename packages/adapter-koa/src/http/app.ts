@@ -1,6 +1,10 @@
 import cors from '@koa/cors';
 import Koa, { type Context, type Middleware, type Next } from 'koa';
 import { errorMiddleware } from './error-middleware.js';
+import type { ErrorTable } from './error-response.js';
+import { DJANGO_ERRORS } from './profiles/django/errors.js';
+import { JAVA_ERRORS } from './profiles/java/errors.js';
+import { JAVA_PATH_PREFIXES } from './profiles/java/routes.js';
 import { HttpError } from './error-status.js';
 import { ensureRequestId, requestIdMiddleware } from './request-id.js';
 import { createRouter, type HttpCore, type RouterOptions } from './routes.js';
@@ -51,7 +55,7 @@ export function createApp(core: HttpCore, options: AppOptions = {}): Koa {
   if (logger) app.on('error', (err: Error, ctx?: Context) => logger.warn({ err, ...(ctx ? { requestId: ensureRequestId(ctx) } : {}) }, 'request ended early'));
   app.use(requestIdMiddleware);
   if (logger || options.observeRequest) app.use(accessLog(logger, options.observeRequest));
-  app.use(errorMiddleware(logger));
+  app.use(errorMiddleware(logger, errorTableOf));
   app.use(notFoundAsJson);
   const origins = options.corsOrigins ?? [];
   if (origins.length > 0) app.use(corsFor(origins));
@@ -59,6 +63,11 @@ export function createApp(core: HttpCore, options: AppOptions = {}): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
+}
+
+// Outside the routes (404, 405, body limits), errors on the Java demo's paths still get its envelope.
+function errorTableOf(ctx: Context): ErrorTable {
+  return JAVA_PATH_PREFIXES.some((prefix) => ctx.path.startsWith(prefix)) ? JAVA_ERRORS : DJANGO_ERRORS;
 }
 
 // Router and Koa leave 404/405/501 with an empty body; give them the error body every other error has.

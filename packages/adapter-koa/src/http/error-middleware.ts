@@ -4,13 +4,16 @@ import type { HttpLogger } from './logger.js';
 import { DJANGO_ERRORS } from './profiles/django/errors.js';
 import { ensureRequestId } from './request-id.js';
 
-/** Renders every error thrown below it with `table` (by default the Django profile's). */
-export function errorMiddleware(logger?: HttpLogger, table: ErrorTable = DJANGO_ERRORS): Middleware {
+/**
+ * Renders every error thrown below it with `table` (by default the Django profile's), or with the
+ * table a function picks for the request.
+ */
+export function errorMiddleware(logger?: HttpLogger, table: ErrorTable | ((ctx: Context) => ErrorTable) = DJANGO_ERRORS): Middleware {
   return async function renderErrors(ctx: Context, next: Next) {
     try {
       await next();
     } catch (err) {
-      renderError(ctx, err, logger, table);
+      renderError(ctx, err, logger, typeof table === 'function' ? table(ctx) : table);
     }
   };
 }

@@ -9,13 +9,16 @@ import { serve, type ProfileRoutes, type RouteContract } from './contract.js';
 import { openApiDocument } from './openapi.js';
 import { DJANGO_PROFILE, DJANGO_ROUTES } from './profiles/django/contract.js';
 import { djangoRoutes, ok } from './profiles/django/routes.js';
+import { JAVA_PROFILE, JAVA_ROUTES } from './profiles/java/contract.js';
+import { javaRoutes } from './profiles/java/routes.js';
 import { SERVICE_PROFILE, SERVICE_ROUTES } from './service-contract.js';
 import { requestIdMiddleware } from './request-id.js';
 
 /** The use cases the HTTP API calls (a whole {@link Core} fits). */
 export type HttpCore = Pick<
   Core,
-  'registerUser' | 'loginUser' | 'verifyChatToken' | 'issueRtcToken' | 'renewToken' | 'findActiveUser' | 'changePassword' | 'revokeTokens' | 'deleteAccount'
+  | 'registerUser' | 'loginUser' | 'verifyChatToken' | 'issueRtcToken' | 'renewToken' | 'findActiveUser' | 'listChannelMembers'
+  | 'changePassword' | 'revokeTokens' | 'deleteAccount'
 >;
 
 export type TokenAuth = 'bearer' | 'legacy';
@@ -52,8 +55,8 @@ export interface ProfileSettings {
 }
 
 /**
- * The chat-app-server HTTP API as a @koa/router router, to mount in any Koa app: the Django sample's
- * profile (`profiles/django`) and the health endpoints. Each route renders its own errors in its
+ * The chat-app-server HTTP API as a @koa/router router, to mount in any Koa app: the Django sample
+ * server's profile (`profiles/django`), the Java demo server's (`profiles/java`) and the service endpoints. Each route renders its own errors in its
  * profile's shape, so it behaves the same inside an app that has a different error policy.
  * @example
  * const router = createRouter(core, { logger });
@@ -69,6 +72,7 @@ export function createRouter(core: HttpCore, options: RouterOptions = {}): Route
   };
   const router = new Router();
   djangoRoutes(router, core, settings);
+  javaRoutes(router, core, settings);
   serviceRoutes(router, options, settings);
   return router;
 }
@@ -76,6 +80,7 @@ export function createRouter(core: HttpCore, options: RouterOptions = {}): Route
 /** Every route {@link createRouter} serves, by profile: what `/openapi.json` documents. */
 export const API_CONTRACT: readonly ProfileRoutes[] = [
   { profile: DJANGO_PROFILE, routes: Object.values(DJANGO_ROUTES) },
+  { profile: JAVA_PROFILE, routes: Object.values<RouteContract>(JAVA_ROUTES) },
   { profile: SERVICE_PROFILE, routes: Object.values<RouteContract>(SERVICE_ROUTES) },
 ];
 

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import {
-  ChatProvisioner, ChatServiceMisconfiguredError, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy, LoginThrottle,
-  Logger, PasswordHasher, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
+  ChannelMemberStore, ChatProvisioner, ChatServiceMisconfiguredError, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy,
+  LoginThrottle, Logger, PasswordHasher, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
   type CachedPrincipal, type Core, type Observer,
 } from '@chat-app-server/core';
 import { AgoraChatProvisioner, AgoraTokenIssuer } from '@chat-app-server/adapter-agora';
-import { KnexLoginThrottle, KnexUserRepository, type createDatabase } from '@chat-app-server/adapter-knex';
+import { KnexChannelMemberStore, KnexLoginThrottle, KnexUserRepository, type createDatabase } from '@chat-app-server/adapter-knex';
 import { Container } from 'inversify';
 import { LRUCache } from 'lru-cache';
 import type Koa from 'koa';
@@ -78,6 +78,7 @@ export function createContainer(inputs: ContainerInputs): Container {
   container.bind<ChatUsernamePolicy>(ChatUsernamePolicy).toConstantValue(new DefaultChatUsernamePolicy());
 
   container.bind<UserRepository>(UserRepository).toResolvedValue((knex: Knex) => new KnexUserRepository(knex), [TYPES.Knex]);
+  container.bind<ChannelMemberStore>(ChannelMemberStore).toResolvedValue((knex: Knex) => new KnexChannelMemberStore(knex), [TYPES.Knex]);
   container
     .bind<LoginThrottle>(LoginThrottle)
     .toResolvedValue(
@@ -124,9 +125,10 @@ export function createContainer(inputs: ContainerInputs): Container {
       (
         users: UserRepository, chatProvisioner: ChatProvisioner, tokens: TokenIssuer, passwordHasher: PasswordHasher,
         clock: Clock, loginThrottle: LoginThrottle, chatUsernamePolicy: ChatUsernamePolicy, logger: Logger, cfg: ServerConfig,
+        channelMembers: ChannelMemberStore,
       ) =>
         createCore({
-          users, chatProvisioner, tokens, passwordHasher, clock, loginThrottle, chatUsernamePolicy, logger,
+          users, chatProvisioner, tokens, passwordHasher, clock, loginThrottle, chatUsernamePolicy, logger, channelMembers,
           passwordMinLength: cfg.passwordMinLength, ...observed,
           loginLimits: {
             maxFailures: cfg.loginMaxFailures,
@@ -138,7 +140,7 @@ export function createContainer(inputs: ContainerInputs): Container {
             ? { principalCache: new LRUCache<string, CachedPrincipal>({ max: cfg.principalCacheSize }), principalCacheTtlSeconds: cfg.principalCacheTtlSeconds }
             : {}),
         }),
-      [UserRepository, ChatProvisioner, TokenIssuer, PasswordHasher, Clock, LoginThrottle, ChatUsernamePolicy, Logger, TYPES.Config],
+      [UserRepository, ChatProvisioner, TokenIssuer, PasswordHasher, Clock, LoginThrottle, ChatUsernamePolicy, Logger, TYPES.Config, ChannelMemberStore],
     );
   container
     .bind<Koa>(TYPES.App)

@@ -238,6 +238,9 @@ function assemble(
         setTimeout(resolve, Math.max(0, deadlineAt - Date.now())).unref();
       });
     }
+    // Channel members noted by the last token requests are written before the database closes.
+    const flushed = parts.core.close().catch((err: unknown) => logger.warn({ err }, 'could not record the last channel members'));
+    await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadlineAt - Date.now())).unref())]);
     await parts.chatServiceCheck.stop();
     if (metricsServer) {
       const stopping = metricsServer;

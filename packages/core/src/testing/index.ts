@@ -9,6 +9,7 @@ export {
 export { passwordHasherContract, type PasswordHasherKitSubject } from './kits/password-hasher.kit.js';
 export { chatUsernamePolicyContract } from './kits/chat-username-policy.kit.js';
 export { clockContract } from './kits/clock.kit.js';
+export { channelMemberStoreContract, type ChannelMemberStoreKitSubject } from './kits/channel-member-store.kit.js';
 export { expectCode, type Teardown } from './kits/kit-support.js';
 export { ManualClock } from './manual-clock.js';
 export { InMemoryUserRepository } from './in-memory-user-repository.js';

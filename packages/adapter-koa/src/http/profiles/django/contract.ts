@@ -57,9 +57,7 @@ const login = (path: string, operationId: string) => ({
 
 export const DJANGO_ROUTES = {
   register: register('/app/user/register', 'djangoRegister'),
-  chatRegister: register('/app/chat/user/register', 'djangoChatRegister'),
   login: login('/app/user/login', 'djangoLogin'),
-  chatLogin: login('/app/chat/user/login', 'djangoChatLogin'),
   token: {
     method: 'GET',
     path: '/token',

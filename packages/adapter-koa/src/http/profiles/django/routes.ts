@@ -19,22 +19,18 @@ export function djangoRoutes(router: Router, core: HttpCore, settings: ProfileSe
     serve(router, contract, DJANGO_PROFILE, guard, settings.bodyLimitBytes, handler);
   const R = DJANGO_ROUTES;
 
-  for (const contract of [R.register, R.chatRegister]) {
-    route(contract, async (ctx, { body }) => {
-      await core.registerUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
-      ok(ctx, contract, { code: 200 });
-    });
-  }
+  route(R.register, async (ctx, { body }) => {
+    await core.registerUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
+    ok(ctx, R.register, { code: 200 });
+  });
 
-  for (const contract of [R.login, R.chatLogin]) {
-    route(contract, async (ctx, { body }) => {
-      const { principal, chatToken } = await core.loginUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
-      ok(ctx, contract, loggedIn(principal, chatToken));
-    });
-  }
+  route(R.login, async (ctx, { body }) => {
+    const { principal, chatToken } = await core.loginUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
+    ok(ctx, R.login, loggedIn(principal, chatToken));
+  });
 
   route(R.token, async (ctx, { query }) => {
-    const principal = await tokenCaller(ctx, core, settings.tokenAuth, query.userAccount);
+    const { principal } = await tokenCaller(ctx, core, settings.tokenAuth, query.userAccount);
     const role: RtcRole = query.publisherRole === 'true' ? 'publisher' : 'subscriber';
     const issued = await core.issueRtcToken.execute({ principal, channelName: query.channelName, role });
     ok(ctx, R.token, {
