@@ -75,7 +75,9 @@ describe('channel roster (the channel mapper)', function () {
     expect(r.store.writes.flat()).to.have.length(1);
     // Beyond the refresh slack (60 s), the later expiry is written.
     r.clock.advance(61_000);
-    const token = await r.core.issueRtcToken.execute({ principal: ann, channelName: 'room', role: 'publisher' });
+    // The server reads the caller anew for each request (at most a cache lifetime old): so does this one.
+    const annNow = { ...ann, knownAt: r.clock.now() };
+    const token = await r.core.issueRtcToken.execute({ principal: annNow, channelName: 'room', role: 'publisher' });
     await r.core.close();
     expect(r.store.writes.flat()).to.have.length(2);
     expect(r.store.writes[1]![0]!.expiresAt.getTime()).to.equal(token.expireTimestamp);
