@@ -1,4 +1,4 @@
-import type { Env } from '../config.js';
+import { ConfigError, loadConfig, type Env, type ServerConfig } from '../config.js';
 
 /** Exit statuses shared by every command. */
 export const EXIT = Object.freeze({
@@ -39,5 +39,16 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/** The server's configuration for a command, or undefined after writing why it is invalid to stderr. */
+export function loadCommandConfig(context: CommandContext): ServerConfig | undefined {
+  try {
+    return loadConfig(context.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    context.stderr.write(`${err.message}\n`);
+    return undefined;
   }
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type ServerConfig } from '../config.js';
-import { EXIT, UsageError, type Command } from './command.js';
+import type { ServerConfig } from '../config.js';
+import { EXIT, UsageError, loadCommandConfig, type Command } from './command.js';
 
 // The sources' parsers and the import itself load only when an import runs, so other commands start fast.
 const SOURCE_KINDS = ['django-sqlite', 'java-csv', 'accounts'] as const;
@@ -31,14 +31,8 @@ export const importCommand: Command = {
   usage: USAGE,
   async run(args, context) {
     const options = parseOptions(args);
-    let config: ServerConfig;
-    try {
-      config = loadConfig(context.env);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      context.stderr.write(`${err.message}\n`);
-      return EXIT.usage;
-    }
+    const config = loadCommandConfig(context);
+    if (config === undefined) return EXIT.usage;
     const file = resolve(context.cwd, options.file);
     const [{ planImport }, { readSource, SourceError }, { runImport }] = await Promise.all([
       import('../import/plan.js'), import('../import/sources.js'), import('../import/run-import.js'),

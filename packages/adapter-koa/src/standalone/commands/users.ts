@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { isDomainError, USER_STATUSES, type AdministerAccounts, type UserRecord, type UserStatus } from '@chat-app-server/core';
 import { pino } from 'pino';
-import { ConfigError, loadConfig, type ServerConfig } from '../config.js';
+import type { ServerConfig } from '../config.js';
 import { buildServer } from '../server.js';
-import { EXIT, UsageError, type Command, type CommandContext } from './command.js';
+import { EXIT, UsageError, loadCommandConfig, type Command, type CommandContext } from './command.js';
 
 const USAGE = `Usage: chat-app-server users <command> [arguments] [--json]
 
@@ -53,14 +53,8 @@ export const usersCommand: Command = {
   usage: USAGE,
   async run(args, context) {
     const options = parseOptions(args);
-    let config: ServerConfig;
-    try {
-      config = loadConfig(context.env);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      context.stderr.write(`${err.message}\n`);
-      return EXIT.usage;
-    }
+    const config = loadCommandConfig(context);
+    if (config === undefined) return EXIT.usage;
     const logger = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, base: { service: 'chat-app-server' } }, pino.destination(2));
     const server = await buildServer(config, { logger });
     try {
