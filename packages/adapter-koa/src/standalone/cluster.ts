@@ -1,4 +1,4 @@
-import cluster, { type Address, type Worker } from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import { isDevelopmentEnv, startDevelopmentEmulator } from '@chat-app-server/adapter-agora';
 import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
@@ -20,6 +20,11 @@ import { createLogger, startServer } from './server.js';
 
 /** The primary's message asking a worker to shut down gracefully. */
 const SHUTDOWN_MESSAGE = 'chat-app-server:shutdown';
+/**
+ * A worker's message once its API listens (with its URL). Not cluster's `listening` event: that one
+ * fires for any server a worker starts.
+ */
+const LISTENING_MESSAGE = 'chat-app-server:listening';
 /**
  * Development mode: the primary's emulator and its random credentials, for the workers. An environment
  * variable (not a message) so that a restarted worker gets them too; only ever read by a cluster worker.
@@ -60,6 +65,7 @@ export async function runWorker(config: ServerConfig, env: Env): Promise<number>
     { ...config, warnings: [], metricsPort: undefined },
     { logger, migrated: true, ...(developmentAgora ? { developmentAgora } : {}), ...(metrics ? { metrics } : {}) },
   );
+  process.send?.({ type: LISTENING_MESSAGE, url: server.url });
   return new Promise<number>((resolve) => {
     let stopping = false;
     request = (reason: string) => {
@@ -170,12 +176,13 @@ function supervise(config: ServerConfig, logger: PinoLogger, workerEnv: Record<s
       const worker = cluster.fork(workerEnv);
       workers.set(worker.id, worker);
       startedAt.set(worker.id, Date.now());
-      worker.once('listening', (address: Address) => {
+      worker.on('message', (message: { type?: unknown; url?: unknown } | null) => {
+        if (message?.type !== LISTENING_MESSAGE || listening.has(worker.id)) return;
         listening.add(worker.id);
         if (phase === 'starting' && listening.size === config.workers) {
           phase = 'running';
           const pids = [...workers.values()].map((w) => w.process.pid);
-          logger.info({ url: urlOf(address), workers: config.workers, pids }, 'all workers listening');
+          logger.info({ url: message.url, workers: config.workers, pids }, 'all workers listening');
         } else if (phase === 'running') {
           logger.info({ worker: worker.id, pid: worker.process.pid }, 'restarted worker listening');
         }
@@ -264,9 +271,4 @@ function supervise(config: ServerConfig, logger: PinoLogger, workerEnv: Record<s
     logger.info({ workers: config.workers }, 'starting workers');
     for (let i = 0; i < config.workers; i++) fork();
   });
-}
-
-function urlOf(address: Address): string {
-  const host = address.address ?? '127.0.0.1';
-  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
