@@ -2,13 +2,13 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import { isDevelopmentEnv, startDevelopmentEmulator } from '@chat-app-server/adapter-agora';
 import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
-import { createDatabase, insecureDatabaseFileWarning, migrateLatest } from '@chat-app-server/adapter-knex';
+import { insecureDatabaseFileWarning } from '@chat-app-server/adapter-knex';
 import type { Logger as PinoLogger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import type { Env, ServerConfig } from './config.js';
 import type { AgoraSettings } from './container.js';
 import { PrometheusMetrics, startMetricsServer } from './metrics.js';
-import { createLogger, startServer } from './server.js';
+import { createLogger, migrateDatabase, startServer } from './server.js';
 
 /**
  * `WORKERS=N`: one primary process that owns what must exist once (the migrations, the development
@@ -106,13 +106,8 @@ export async function runPrimary(config: ServerConfig): Promise<number> {
   if (databaseFileWarning) logger.warn(databaseFileWarning);
   // Once, before any worker starts: knex refuses a second migrator while one holds the migration lock
   // (it does not wait), so workers migrating side by side would fail to start.
-  const knex = createDatabase(config.databaseUrl);
-  try {
-    const applied = await migrateLatest(knex);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-  } finally {
-    await knex.destroy();
-  }
+  const applied = await migrateDatabase(config, logger);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
   let emulator: AgoraEmulator | undefined;
   let metricsServer: Server | undefined;
