@@ -164,8 +164,16 @@ describe('WORKERS: several server processes on one port', function () {
     expect(after.map((r) => r.res.status)).to.deep.equal(Array(6).fill(200));
     expect(new Set(await Promise.all(after.map((r) => server.servedBy(r.requestId))))).to.deep.equal(new Set([survivor, replacement]));
 
+    // Crashing again soon: a longer wait before the next restart, so that a crash loop does not spin.
+    const again = server.lines.length;
+    process.kill(replacement, 'SIGKILL');
+    const second = await server.line((l) => l.msg === 'worker exited unexpectedly: restarting it', 'the second crash', again);
+    expect(second).to.include({ pid: replacement, restartInMs: 2 * (exit.restartInMs as number) });
+
+    // Stopping while a restart is pending: nothing is started any more, and the rest stops cleanly.
     server.signal('SIGTERM');
     expect(await server.exited).to.equal(0);
+    expect(server.lines.slice(again).filter((l) => l.msg === 'restarted worker listening')).to.deep.equal([]);
   });
 
   it('on SIGTERM finishes the request in flight, then every process exits, with status 0', async () => {

@@ -182,6 +182,8 @@ function supervise(config: ServerConfig, logger: PinoLogger, workerEnv: Record<s
           logger.info({ worker: worker.id, pid: worker.process.pid }, 'restarted worker listening');
         }
       });
+      // A message to a worker whose channel has just closed fails here; its exit follows and is handled.
+      worker.on('error', (err) => logger.warn({ err, worker: worker.id }, 'could not reach a worker'));
       worker.once('exit', (code, signal) => onExit(worker, code, signal));
       return worker;
     };
