@@ -1,7 +1,8 @@
 import { isDevelopmentEnv, readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
 import { DEFAULT_PASSWORD_MIN_LENGTH } from '@chat-app-server/core';
+import { availableParallelism } from 'node:os';
 import { config as loadDotenv } from 'dotenv';
-import { DEFAULT_DATABASE_URL, MAX_WINDOW_SECONDS, readSettings, type Settings } from './settings.js';
+import { DEFAULT_DATABASE_URL, MAX_WINDOW_SECONDS, MAX_WORKERS, readSettings, type Settings } from './settings.js';
 
 export type { AgoraConfig };
 
@@ -12,6 +13,10 @@ export interface ServerConfig {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string;
+  /** DATABASE_ACQUIRE_TIMEOUT_SECONDS: how long a query waits for a pooled connection, connecting included. */
+  readonly databaseAcquireTimeoutSeconds: number;
+  /** DATABASE_QUERY_TIMEOUT_SECONDS: how long one statement may take, or a silent database stay silent. */
+  readonly databaseQueryTimeoutSeconds: number;
   readonly agora: AgoraConfig;
   readonly tokenExpireSeconds: number;
   readonly chatTokenSubject: 'username' | 'uuid';
@@ -55,6 +60,8 @@ export interface ServerConfig {
   readonly metricsHost: string;
   /** AGORA_CHECK_INTERVAL_SECONDS: time between Agora credentials checks after the start-up one; 0 checks only at start. */
   readonly agoraCheckIntervalSeconds: number;
+  /** WORKERS: server processes sharing the API port (`auto` already resolved to the number of cores). */
+  readonly workers: number;
   readonly nodeEnv: string;
   /** Things worth a warning at start-up (http:// Agora URL, legacy token auth, ...). */
   readonly warnings: readonly string[];
@@ -132,6 +139,8 @@ export function loadConfig(env: Env): ServerConfig {
     port: s.PORT,
     host: s.HOST,
     databaseUrl,
+    databaseAcquireTimeoutSeconds: s.DATABASE_ACQUIRE_TIMEOUT_SECONDS,
+    databaseQueryTimeoutSeconds: s.DATABASE_QUERY_TIMEOUT_SECONDS,
     agora,
     tokenExpireSeconds,
     chatTokenSubject,
@@ -155,6 +164,7 @@ export function loadConfig(env: Env): ServerConfig {
     principalCacheSize: s.PRINCIPAL_CACHE_SIZE,
     principalCacheTtlSeconds: s.PRINCIPAL_CACHE_TTL_SECONDS,
     verifiedTokenCacheSize: s.TOKEN_CACHE_SIZE,
+    workers: s.WORKERS === 'auto' ? Math.min(availableParallelism(), MAX_WORKERS) : s.WORKERS,
     nodeEnv: s.NODE_ENV,
     warnings,
   };

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Clock, PasswordHasher } from '@chat-app-server/core';
 import { isDevelopmentEnv, startDevelopmentEmulator } from '@chat-app-server/adapter-agora';
 import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
-import { createDatabase, insecureDatabaseFileWarning, migrateLatest } from '@chat-app-server/adapter-knex';
+import { createDatabase, insecureDatabaseFileWarning, migrateLatest, type DatabaseLog } from '@chat-app-server/adapter-knex';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { createContainer, resolveComposition, type AgoraSettings, type Composition, type ProvisionerTuning } from './container.js';
@@ -31,6 +31,13 @@ export interface ServerOverrides {
    * Default: new ones when `config.metricsPort` is set, none otherwise.
    */
   readonly metrics?: PrometheusMetrics;
+  /**
+   * Development mode only: the Agora (emulator) to use instead of starting one. The workers of one
+   * server share their primary's emulator, so that they agree on the App Certificate and the chat users.
+   */
+  readonly developmentAgora?: AgoraSettings;
+  /** The database is migrated already (by the primary of a cluster): do not run migrations. */
+  readonly migrated?: boolean;
 }
 
 /** A composed server: listen, then close (graceful). */
@@ -69,10 +76,14 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
     if (!isDevelopmentEnv(config.nodeEnv)) {
       throw new Error(`The built-in Agora Chat emulator is refused when NODE_ENV=${config.nodeEnv}.`);
     }
-    const started = await startDevelopmentEmulator(logger);
-    emulator = started.emulator;
-    const { appId, appCertificate, appKey, restApiUrl } = started.agora;
-    agora = { appId, appCertificate, appKey, restApiUrl };
+    if (overrides.developmentAgora) {
+      agora = overrides.developmentAgora;
+    } else {
+      const started = await startDevelopmentEmulator(logger);
+      emulator = started.emulator;
+      const { appId, appCertificate, appKey, restApiUrl } = started.agora;
+      agora = { appId, appCertificate, appKey, restApiUrl };
+    }
   } else {
     const { appId, appCertificate, appKey, restApiUrl } = config.agora;
     agora = { appId, appCertificate, appKey, restApiUrl };
@@ -82,9 +93,17 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
   if (databaseFileWarning) logger.warn(databaseFileWarning);
   let knex: Knex | undefined;
   try {
-    knex = createDatabase(config.databaseUrl, overrides.databaseSchema === undefined ? {} : { schema: overrides.databaseSchema });
-    const applied = await migrateLatest(knex);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    const where = overrides.databaseSchema === undefined ? {} : { schema: overrides.databaseSchema };
+    knex = createDatabase(config.databaseUrl, {
+      ...where,
+      acquireTimeoutMs: config.databaseAcquireTimeoutSeconds * 1000,
+      queryTimeoutMs: config.databaseQueryTimeoutSeconds * 1000,
+      log: databaseLog(logger),
+    });
+    if (!overrides.migrated) {
+      const applied = await migrate(config.databaseUrl, knex, () => createDatabase(config.databaseUrl, { ...where, queryTimeoutMs: 0, log: databaseLog(logger) }));
+      if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    }
     const metrics = overrides.metrics ?? (config.metricsPort === undefined ? undefined : new PrometheusMetrics());
     const container = createContainer({
       config, knex, agora, logger,
@@ -120,6 +139,43 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     await server.close();
     throw err;
   }
+}
+
+// A migration may run one long statement (an index on a large table): on PostgreSQL it gets a pool of
+// its own without the query timeout. SQLite's timeout only bounds waiting for the write lock, and
+// sqlite::memory: exists on the serving pool only.
+async function migrate(url: string, knex: Knex, untimed: () => Knex): Promise<string[]> {
+  if (url.startsWith('sqlite:')) return migrateLatest(knex);
+  const migrator = untimed();
+  try {
+    return await migrateLatest(migrator);
+  } finally {
+    await migrator.destroy();
+  }
+}
+
+/**
+ * Applies the migrations as {@link buildServer} does (no query timeout: a migration may take long), on
+ * a connection of its own that it closes. The primary of `WORKERS=N` runs it once, before the workers.
+ */
+export async function migrateDatabase(config: Pick<ServerConfig, 'databaseUrl'>, logger: PinoLogger): Promise<string[]> {
+  const knex = createDatabase(config.databaseUrl, { queryTimeoutMs: 0, log: databaseLog(logger) });
+  try {
+    return await migrateLatest(knex);
+  } finally {
+    await knex.destroy();
+  }
+}
+
+// Knex's own messages ("Connection Error: ...", "Acquire connection error: ...") in the server's log,
+// not on the console. While the database is down they come with every query: debug, not warn.
+function databaseLog(logger: PinoLogger): DatabaseLog {
+  return {
+    warn: (message) => logger.debug({ component: 'knex' }, message),
+    error: (message) => logger.error({ component: 'knex' }, message),
+    deprecate: (method, alternative) => logger.debug({ component: 'knex' }, `${method} is deprecated; use ${alternative}`),
+    debug: (message) => logger.debug({ component: 'knex' }, message),
+  };
 }
 
 export function createLogger(config: Pick<ServerConfig, 'logLevel'>): PinoLogger {
