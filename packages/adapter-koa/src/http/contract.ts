@@ -59,6 +59,16 @@ export interface RouteContract<
   readonly errors: ReadonlyArray<AnyErrorCode | readonly [AnyErrorCode, number]>;
 }
 
+/** A place held for a request by a route's admission, until the request ends. */
+export interface Admission {
+  release(): void;
+}
+
+/** The place that the route's admission holds for this request. */
+export function admissionOf(ctx: Context): Admission {
+  return ctx.state['admission'] as Admission;
+}
+
 /** The validated request parts a handler receives, typed by its contract's schemas. */
 export interface RouteInput<C extends RouteContract> {
   readonly body: C['body'] extends TObject ? Static<C['body']> : undefined;
@@ -111,18 +121,28 @@ function literalsOf(schema: TSchema): string[] {
 
 /**
  * Registers `handler` for `contract` on `router` behind `guard`: the body, query and path parameters
- * are read and validated against the contract's schemas first.
+ * are read and validated against the contract's schemas first. `admit`, when given, runs before any
+ * of that and may throw to refuse the request (load shedding): a refusal then costs no body. What it
+ * returns (a place held for the request) is in `ctx.state.admission` for the handler, and released
+ * when the request ends, whatever the handler did with it.
  */
 export function serve<C extends RouteContract>(
   router: Router, contract: C, profile: ProfileContract, guard: readonly Middleware[], bodyLimitBytes: number,
   handler: (ctx: Context, input: RouteInput<C>) => Promise<void>,
+  admit?: (ctx: Context) => Admission,
 ): void {
   const queryNames = contract.query ? Object.keys(contract.query.properties) : [];
   const run: Middleware = async (ctx) => {
-    const body = contract.body ? validated(contract.body, await readJsonObject(ctx, bodyLimitBytes), profile, 'body') : undefined;
-    const query = contract.query ? validated(contract.query, parseQuery(ctx.querystring, queryNames), profile, 'query') : undefined;
-    const params = contract.params ? validated(contract.params, { ...ctx.params }, profile, 'path') : undefined;
-    await handler(ctx, { body, query, params } as RouteInput<C>);
+    const admission = admit?.(ctx);
+    try {
+      if (admission) ctx.state['admission'] = admission;
+      const body = contract.body ? validated(contract.body, await readJsonObject(ctx, bodyLimitBytes), profile, 'body') : undefined;
+      const query = contract.query ? validated(contract.query, parseQuery(ctx.querystring, queryNames), profile, 'query') : undefined;
+      const params = contract.params ? validated(contract.params, { ...ctx.params }, profile, 'path') : undefined;
+      await handler(ctx, { body, query, params } as RouteInput<C>);
+    } finally {
+      admission?.release();
+    }
   };
   if (contract.method === 'GET') router.get(contract.path, ...guard, run);
   else if (contract.method === 'DELETE') router.delete(contract.path, ...guard, run);

@@ -85,7 +85,9 @@ function domainErrorResponse(err: DomainError & { code: ClientErrorCode }, table
     );
     return respond(table, status, err.code, 'The server cannot reach the chat service with its current configuration.', headers);
   }
-  if (status >= 500) logger?.warn({ err, requestId, code: err.code }, 'request failed: chat service or server busy');
+  // Load shedding is logged by the hasher, aggregated: under a flood, a line per refusal would spend
+  // the CPU that the refusal saves.
+  if (status >= 500 && err.code !== 'server_busy') logger?.warn({ err, requestId, code: err.code }, 'request failed: a service it needs is unavailable');
   return respond(table, status, err.code, messageOf(err, table), headers);
 }
 
