@@ -85,11 +85,18 @@ function domainErrorResponse(err: DomainError & { code: ClientErrorCode }, table
     );
     return respond(table, status, err.code, 'The server cannot reach the chat service with its current configuration.', headers);
   }
-  // Load shedding is logged by the hasher, aggregated: under a flood, a line per refusal would spend
-  // the CPU that the refusal saves.
-  if (status >= 500 && err.code !== 'server_busy') logger?.warn({ err, requestId, code: err.code }, 'request failed: a service it needs is unavailable');
+  // The driver's or the chat service's details (the error's cause) go to the log only. Load shedding is
+  // logged by the hasher, aggregated: under a flood, a line per refusal would spend the CPU that the
+  // refusal saves.
+  if (status >= 500 && err.code !== 'server_busy') {
+    logger?.warn({ err, requestId, code: err.code }, FAILURE_LOG_MESSAGES[err.code] ?? 'request failed: chat service unavailable');
+  }
   return respond(table, status, err.code, messageOf(err, table), headers);
 }
+
+const FAILURE_LOG_MESSAGES: Partial<Record<ClientErrorCode, string>> = {
+  database_unavailable: 'request failed: database unavailable',
+};
 
 // A broken domain rule names the field as this API does; any other message is already client text.
 function messageOf(err: DomainError, table: ErrorTable): string {
