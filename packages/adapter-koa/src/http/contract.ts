@@ -64,9 +64,18 @@ export interface Admission {
   release(): void;
 }
 
-/** The place that the route's admission holds for this request. */
-export function admissionOf(ctx: Context): Admission {
-  return ctx.state['admission'] as Admission;
+/** The place that the route's admission holds for this request, if it holds one. */
+export function admissionOf(ctx: Context): Admission | undefined {
+  return ctx.state['admission'] as Admission | undefined;
+}
+
+/**
+ * A route's admission by a hashing use case (login, register): refused before the body is read, so
+ * that under a flood refusing stays cheap. A use case replaced by one that only executes (a test
+ * double, an embedder's decorator) is admitted by its own `execute` instead.
+ */
+export function earlyAdmission(useCase: { admit?(clientAddress?: string): Admission }): (ctx: Context) => Admission | undefined {
+  return (ctx) => (typeof useCase.admit === 'function' ? useCase.admit(ctx.ip) : undefined);
 }
 
 /** The validated request parts a handler receives, typed by its contract's schemas. */
@@ -129,7 +138,7 @@ function literalsOf(schema: TSchema): string[] {
 export function serve<C extends RouteContract>(
   router: Router, contract: C, profile: ProfileContract, guard: readonly Middleware[], bodyLimitBytes: number,
   handler: (ctx: Context, input: RouteInput<C>) => Promise<void>,
-  admit?: (ctx: Context) => Admission,
+  admit?: (ctx: Context) => Admission | undefined,
 ): void {
   const queryNames = contract.query ? Object.keys(contract.query.properties) : [];
   const run: Middleware = async (ctx) => {

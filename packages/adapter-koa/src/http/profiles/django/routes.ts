@@ -2,7 +2,7 @@ import type { IssuedToken, Principal, RtcRole } from '@chat-app-server/core';
 import type { Router } from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { requiredBearer, tokenCaller } from '../../authenticate.js';
-import { admissionOf, serve, type Admission, type RouteContract } from '../../contract.js';
+import { admissionOf, earlyAdmission, serve, type Admission, type RouteContract } from '../../contract.js';
 import { errorMiddleware } from '../../error-middleware.js';
 import { requestIdMiddleware } from '../../request-id.js';
 import type { HttpCore, ProfileSettings } from '../../routes.js';
@@ -15,11 +15,10 @@ import type { Static } from '@sinclair/typebox';
  */
 export function djangoRoutes(router: Router, core: HttpCore, settings: ProfileSettings): void {
   const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(settings.logger, DJANGO_PROFILE.errors)];
-  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5], admit?: (ctx: Context) => Admission) =>
+  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5], admit?: (ctx: Context) => Admission | undefined) =>
     serve(router, contract, DJANGO_PROFILE, guard, settings.bodyLimitBytes, handler, admit);
-  // Refused before the body is read: under a flood of hashing requests, refusing must stay cheap.
-  const admitRegister = (ctx: Context) => core.registerUser.admit(ctx.ip);
-  const admitLogin = (ctx: Context) => core.loginUser.admit(ctx.ip);
+  const admitRegister = earlyAdmission(core.registerUser);
+  const admitLogin = earlyAdmission(core.loginUser);
   const R = DJANGO_ROUTES;
 
   route(R.register, async (ctx, { body }) => {

@@ -3,7 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import type { Router } from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { optionalCaller, requiredBearer, tokenCaller } from '../../authenticate.js';
-import { admissionOf, serve, type Admission, type RouteContract } from '../../contract.js';
+import { admissionOf, earlyAdmission, serve, type Admission, type RouteContract } from '../../contract.js';
 import { errorMiddleware } from '../../error-middleware.js';
 import { requestIdMiddleware } from '../../request-id.js';
 import type { HttpCore, ProfileSettings } from '../../routes.js';
@@ -20,11 +20,10 @@ export const JAVA_PATH_PREFIXES: readonly string[] = ['/app/chat/', '/token/rtc/
  */
 export function javaRoutes(router: Router, core: HttpCore, settings: ProfileSettings): void {
   const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(settings.logger, JAVA_PROFILE.errors)];
-  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5], admit?: (ctx: Context) => Admission) =>
+  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5], admit?: (ctx: Context) => Admission | undefined) =>
     serve(router, contract, JAVA_PROFILE, guard, settings.bodyLimitBytes, handler, admit);
-  // Refused before the body is read: under a flood of hashing requests, refusing must stay cheap.
-  const admitRegister = (ctx: Context) => core.registerUser.admit(ctx.ip);
-  const admitLogin = (ctx: Context) => core.loginUser.admit(ctx.ip);
+  const admitRegister = earlyAdmission(core.registerUser);
+  const admitLogin = earlyAdmission(core.loginUser);
   const R = JAVA_ROUTES;
 
   route(R.register, async (ctx, { body }) => {
