@@ -1,7 +1,8 @@
 import { isDevelopmentEnv, readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
 import { DEFAULT_PASSWORD_MIN_LENGTH } from '@chat-app-server/core';
+import { availableParallelism } from 'node:os';
 import { config as loadDotenv } from 'dotenv';
-import { DEFAULT_DATABASE_URL, MAX_WINDOW_SECONDS, readSettings, type Settings } from './settings.js';
+import { DEFAULT_DATABASE_URL, MAX_WINDOW_SECONDS, MAX_WORKERS, readSettings, type Settings } from './settings.js';
 
 export type { AgoraConfig };
 
@@ -59,6 +60,8 @@ export interface ServerConfig {
   readonly metricsHost: string;
   /** AGORA_CHECK_INTERVAL_SECONDS: time between Agora credentials checks after the start-up one; 0 checks only at start. */
   readonly agoraCheckIntervalSeconds: number;
+  /** WORKERS: server processes sharing the API port (`auto` already resolved to the number of cores). */
+  readonly workers: number;
   readonly nodeEnv: string;
   /** Things worth a warning at start-up (http:// Agora URL, legacy token auth, ...). */
   readonly warnings: readonly string[];
@@ -161,6 +164,7 @@ export function loadConfig(env: Env): ServerConfig {
     principalCacheSize: s.PRINCIPAL_CACHE_SIZE,
     principalCacheTtlSeconds: s.PRINCIPAL_CACHE_TTL_SECONDS,
     verifiedTokenCacheSize: s.TOKEN_CACHE_SIZE,
+    workers: s.WORKERS === 'auto' ? Math.min(availableParallelism(), MAX_WORKERS) : s.WORKERS,
     nodeEnv: s.NODE_ENV,
     warnings,
   };
