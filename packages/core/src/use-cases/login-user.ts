@@ -77,7 +77,7 @@ export function admission(passwordHasher: PasswordHasher, client: string | undef
   return NOTHING_HELD;
 }
 
-const NOTHING_HELD: HashReservation = Object.freeze({ release: () => undefined });
+export const NOTHING_HELD: HashReservation = Object.freeze({ release: () => undefined });
 
 /**
  * Checks a password and returns a chat user token. Unknown account and wrong password are one

@@ -4,7 +4,7 @@ import { TooManyAttemptsError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { LoginThrottle } from '../ports/login-throttle.js';
 import type { HashReservation, PasswordHasher } from '../ports/password-hasher.js';
-import { admission } from './login-user.js';
+import { NOTHING_HELD } from './login-user.js';
 import type { ChatAccountSaga } from './chat-account-saga.js';
 import { principalOf, type Principal } from './principal.js';
 
@@ -54,13 +54,16 @@ export class RegisterUser {
 
   /**
    * Cheap admission, for callers to run before they read the request body: refuses an address whose
-   * registration limit is known to be used up, and a registration the hashing queue would refuse, and
-   * holds the admitted registration's place in the hashing queue (see {@link LoginUser.admit}).
+   * registration limit is known to be used up, and a registration the hashing queue would refuse now.
+   * Unlike a login, it holds no place in the hashing queue: the account is reserved first, so that
+   * racers for one account learn at once that it exists (409) and a duplicate never costs a hash or
+   * a place; the hash asks for its place after the reservation.
    * @throws TooManyAttemptsError, ServerBusyError
    */
   admit(clientAddress?: string): HashReservation {
     if (clientAddress !== undefined) this.checkRemembered(clientAddress);
-    return admission(this.deps.passwordHasher, clientAddress);
+    this.deps.passwordHasher.checkCapacity?.(clientAddress);
+    return NOTHING_HELD;
   }
 
   async execute(input: RegisterUserCommand): Promise<Principal> {
@@ -76,14 +79,9 @@ export class RegisterUser {
     const password = parseNewPassword(input.password, this.deps.passwordMinLength);
     const { passwordHasher, saga } = this.deps;
     const client = input.clientAddress;
-    // The place in the hashing queue is held through the database work before the hash (see LoginUser).
-    const reservation = input.admission ?? this.admit(client);
-    try {
-      if (client !== undefined) await this.claimRegistration(client);
-      return principalOf(await saga.register(account, () => passwordHasher.hash(password, client, reservation)), this.deps.clock.now());
-    } finally {
-      reservation.release();
-    }
+    if (input.admission === undefined) this.admit(client);
+    if (client !== undefined) await this.claimRegistration(client);
+    return principalOf(await saga.register(account, () => passwordHasher.hash(password, client)), this.deps.clock.now());
   }
 
   // Every attempt counts, answered 409 or not: "exists" answers must not enumerate accounts freely.
