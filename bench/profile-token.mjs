@@ -1,7 +1,9 @@
 // Per-request cost of GET /token, robust to a shared, noisy machine: CPU time the server process
 // spends per request (utime + stime from /proc, over a fixed number of requests), its RSS at start and
 // after the load, and the same for the bare-Koa token route. Alternates the two for ROUNDS rounds.
-//   node bench/profile-token.mjs [requests=20000] [rounds=3] [target=both|server|reference]
+//   node bench/profile-token.mjs [requests=20000] [rounds=3] [target=both|server|reference|ab]
+// `ab` alternates this checkout's server with the one built in the checkout named by PROFILE_BASE
+// (e.g. a `git worktree` of main): the before/after of a change, measured in the same minutes.
 // PROFILE_NODE_ARGS are node flags for the measured processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
 // PROFILE_ELD=1 preloads an event-loop delay / GC recorder into the server and prints its figures;
 // PROFILE_PRELOAD=<module> preloads another one; PROFILE_STDOUT=1 shows the server's stdout (pino, --trace-gc).
@@ -43,13 +45,13 @@ const execArgv = [...(process.env.PROFILE_NODE_ARGS ?? '').split(' ').filter(Boo
 const nodeOptions = () => ({ ...process.env });
 const launcher = { execArgv };
 
-async function startServer() {
+async function startServer(cli = serverCli) {
   const port = await freePort();
   const env = {
     ...nodeOptions(), PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dataDir, 'p.sqlite')}`, LOG_LEVEL: 'warn',
     NODE_ENV: 'development', REGISTER_MAX_PER_ADDRESS: '1000000',
   };
-  const child = fork(serverCli, ['serve'], { env, ...launcher, stdio: ['ignore', process.env.PROFILE_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'] });
+  const child = fork(cli, ['serve'], { env, ...launcher, stdio: ['ignore', process.env.PROFILE_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'] });
   children.add(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
@@ -85,7 +87,8 @@ async function load(url, bearers, amount) {
 }
 
 async function measure(kind) {
-  const proc = kind === 'server' ? await startServer() : await startReference();
+  const proc = kind === 'reference' ? await startReference()
+    : await startServer(kind === 'base' ? join(process.env.PROFILE_BASE, 'packages', 'adapter-koa', 'bin', 'chat-app-server.cjs') : serverCli);
   const pid = proc.child.pid;
   const rssStart = rssMb(pid);
   await load(proc.url, proc.bearers, Math.min(requests, 5000)); // warm up the JIT
@@ -105,7 +108,8 @@ async function measure(kind) {
   return { kind, usPerReq: (cpu * 1000) / requests, rps: r.requests.average, p99: r.latency.p99, rssStart, peak, eld };
 }
 
-const kinds = target === 'both' ? ['reference', 'server'] : [target];
+const kinds = target === 'both' ? ['reference', 'server'] : target === 'ab' ? ['base', 'server'] : [target];
+if (target === 'ab' && !process.env.PROFILE_BASE) throw new Error('ab needs PROFILE_BASE, the checkout to compare with');
 const rows = [];
 for (let i = 0; i < rounds; i++) {
   for (const kind of (i % 2 ? [...kinds].reverse() : kinds)) {
@@ -116,5 +120,6 @@ for (let i = 0; i < rounds; i++) {
 }
 const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cost = Object.fromEntries(kinds.map((k) => [k, median(rows.filter((r) => r.kind === k).map((r) => r.usPerReq))]));
+if (cost.server && cost.base) console.log(`median CPU/req: server ${cost.server.toFixed(0)} µs, base ${cost.base.toFixed(0)} µs: ${(100 * (cost.server / cost.base - 1)).toFixed(1)}%`);
 if (cost.server && cost.reference) console.log(`median CPU/req: server ${cost.server.toFixed(0)} µs, reference ${cost.reference.toFixed(0)} µs: ratio (reference/server) ${(cost.reference / cost.server).toFixed(2)}`);
 process.exit(0);

@@ -1,7 +1,7 @@
 import { UnauthenticatedError } from '../errors.js';
 import type { BoundedCache } from '../ports/bounded-cache.js';
 import type { Clock } from '../ports/clock.js';
-import { notify, type Observer } from '../ports/observer.js';
+import { notify, type ObservedEvent, type Observer } from '../ports/observer.js';
 import type { TokenIssuer } from '../ports/token-issuer.js';
 import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 import { principalOf, type Principal } from './principal.js';
@@ -30,6 +30,10 @@ export interface VerifyChatTokenDeps {
   readonly cacheTtlSeconds?: number;
   readonly observer?: Observer;
 }
+
+// Every bearer request reports one of these: shared, so that it allocates nothing (metrics on or off).
+const CACHE_HIT: ObservedEvent = Object.freeze({ kind: 'principal_cache', result: 'hit' });
+const CACHE_MISS: ObservedEvent = Object.freeze({ kind: 'principal_cache', result: 'miss' });
 
 /** A bearer whose signature and expiry were checked, and the user it names as stored now. */
 export interface BearerOwner {
@@ -62,10 +66,10 @@ export class VerifyChatToken {
     const now = clock.now();
     const hit = options.fresh ? undefined : cache?.get(subject);
     if (hit && hit.until > now) {
-      notify(observer, { kind: 'principal_cache', result: 'hit' });
+      notify(observer, CACHE_HIT);
       return bearing(hit.principal, issuedAt);
     }
-    if (cache && !options.fresh) notify(observer, { kind: 'principal_cache', result: 'miss' });
+    if (cache && !options.fresh) notify(observer, CACHE_MISS);
 
     const user = await this.userNamed(subject);
     if (!user || user.status !== 'active') {
