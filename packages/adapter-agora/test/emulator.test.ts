@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { expect } from 'chai';
 import agoraToken from 'agora-token';
 import type { AgoraEmulator } from '../src/emulator/index.js';
+import { EmulatorStats, MAX_REMEMBERED_TOKENS } from '../src/emulator/emulator-stats.js';
 import { encodeToken } from '../src/testing/access-token-codec.js';
 import { APP_CERT, APP_ID, OTHER_APP_ID, OTHER_CERT, freshName, startEmulator, tokenBomb } from './support.js';
 
@@ -159,6 +160,13 @@ describe('Agora Chat emulator', function () {
       ];
       for (const bearer of bad) expectErrorBody(await call('GET', '/testorg/testapp/users/x', { bearer }), 401, 'unauthorized');
       expect(emulator.stats.distinctAppTokens).to.equal(bad.length);
+    });
+
+    it('remembers a bounded number of distinct bearers, however many are sent', function () {
+      const stats = new EmulatorStats();
+      for (let i = 0; i < MAX_REMEMBERED_TOKENS + 500; i++) stats.sawToken(`bearer-${i}`);
+      stats.sawToken('bearer-0');
+      expect(stats.distinctAppTokens).to.equal(MAX_REMEMBERED_TOKENS);
     });
 
     it('answers 401 to token bombs at once (bounded parsing), and keeps serving', async function () {

@@ -1,3 +1,9 @@
+/**
+ * Distinct bearers remembered, at most: anyone who can reach the emulator can send endless distinct
+ * bearers, and the count only has to answer "one app token for N calls".
+ */
+export const MAX_REMEMBERED_TOKENS = 1000;
+
 /** What the emulator has seen, for assertions (e.g. "one app token for N calls"). */
 export class EmulatorStats {
   /** Requests per route, keyed `METHOD /route` (e.g. `POST /users`, `GET /users/{username}`). */
@@ -6,7 +12,7 @@ export class EmulatorStats {
   rateLimited = 0;
   private readonly tokens = new Set<string>();
 
-  /** Distinct bearer tokens presented on Agora routes, valid or not. */
+  /** Distinct bearer tokens presented on Agora routes, valid or not (counted up to {@link MAX_REMEMBERED_TOKENS}). */
   get distinctAppTokens(): number {
     return this.tokens.size;
   }
@@ -23,7 +29,7 @@ export class EmulatorStats {
 
   /** @internal */
   sawToken(token: string): void {
-    this.tokens.add(token);
+    if (this.tokens.size < MAX_REMEMBERED_TOKENS) this.tokens.add(token);
   }
 
   reset(): void {

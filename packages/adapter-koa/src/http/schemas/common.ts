@@ -30,7 +30,7 @@ export const ChatUserName = Type.String({ description: 'The Agora Chat user name
 export const AgoraUid = Type.String({
   description: `The account's persistent RTC uid, a decimal integer in 1..${AGORA_UID_MAX}.`,
   pattern: '^[1-9][0-9]{0,9}$',
-  examples: ['3316722407'],
+  examples: ['1316722407'],
 });
 
 export const ChannelName = Type.String({

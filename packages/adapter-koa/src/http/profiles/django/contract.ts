@@ -50,7 +50,7 @@ const login = (path: string, operationId: string) => ({
   body: Credentials,
   requestExample: credentialsExample,
   response: LoginResponse,
-  responseExample: { ...tokenExample, agoraUid: '3316722407' },
+  responseExample: { ...tokenExample, agoraUid: '1316722407' },
   // forbidden: the right password for an account an operator disabled.
   errors: ['invalid_request', 'invalid_credentials', 'forbidden', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured'],
 }) as const satisfies RouteContract;
@@ -73,7 +73,7 @@ export const DJANGO_ROUTES = {
       userAccount: Type.Optional(Type.String({ description: 'Optional with a bearer (it must then name the caller); required under TOKEN_AUTH=legacy without one.' })),
     }),
     response: LoginResponse,
-    responseExample: { ...tokenExample, agoraUid: '3316722407' },
+    responseExample: { ...tokenExample, agoraUid: '1316722407' },
     errors: ['invalid_request', 'unauthenticated', 'forbidden'],
   },
   changePassword: {
@@ -86,7 +86,7 @@ export const DJANGO_ROUTES = {
     body: Type.Object({ userPassword: UserPassword, newPassword: UserPassword }),
     requestExample: { userPassword: 'correct horse battery', newPassword: 'a new horse battery' },
     response: LoginResponse,
-    responseExample: { ...tokenExample, agoraUid: '3316722407' },
+    responseExample: { ...tokenExample, agoraUid: '1316722407' },
     errors: ['invalid_request', 'unauthenticated', 'invalid_credentials', 'too_many_attempts', 'server_busy'],
   },
   logout: {
