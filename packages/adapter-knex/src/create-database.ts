@@ -21,10 +21,45 @@ export interface CreateDatabaseOptions {
   readonly poolMax?: number;
   /**
    * SQLite only: how long a statement waits for another connection's write lock before failing (ms).
-   * @default 5000
+   * @default `queryTimeoutMs` (5000 when that is 0)
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * How long a query waits for a connection from the pool, connecting included, before it fails (ms):
+   * Knex's `acquireConnectionTimeout`, and PostgreSQL's connect timeout. Knex's own default is a minute,
+   * which turns a database that does not answer into requests that hang.
+   * @default {@link DEFAULT_ACQUIRE_TIMEOUT_MS}
+   */
+  readonly acquireTimeoutMs?: number;
+  /**
+   * How long one statement may take (ms). PostgreSQL: the server's `statement_timeout`, and the same
+   * client-side read timeout for a server that says nothing at all (stopped, frozen, cut off by the
+   * network). SQLite: the busy timeout (unless `busyTimeoutMs` is given). `0`: no limit, e.g. for
+   * migrations that build an index on a large table (a query parameter of a PostgreSQL URL wins).
+   * @default {@link DEFAULT_QUERY_TIMEOUT_MS}
+   */
+  readonly queryTimeoutMs?: number;
+  /**
+   * Where Knex's own messages go (such as "Connection Error: ..." while the database is down), instead
+   * of the console. Each receives Knex's message.
+   */
+  readonly log?: DatabaseLog;
 }
+
+/** Knex's logger: one function per level, each given Knex's message. */
+export interface DatabaseLog {
+  warn(message: string): void;
+  error(message: string): void;
+  deprecate(method: string, alternative: string): void;
+  debug(message: string): void;
+}
+
+/** {@link CreateDatabaseOptions.acquireTimeoutMs}'s default: a few seconds, then 503 rather than a hanging request. */
+export const DEFAULT_ACQUIRE_TIMEOUT_MS = 3000;
+/** {@link CreateDatabaseOptions.queryTimeoutMs}'s default. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
+
+const CONNECT_TIMEOUT_MARGIN_MS = 100;
 
 /** The URL forms {@link createDatabase} accepts, named in its error message. */
 export const ACCEPTED_DATABASE_URLS = 'sqlite:<path>, sqlite::memory:, postgres://… or postgresql://…';
@@ -41,6 +76,9 @@ type SqliteConnection = { run(sql: string, callback: (err: Error | null) => void
  *   migrate command, another instance) wait for each other up to the busy timeout.
  * - `postgres://…` / `postgresql://…`: driver pg.
  *
+ * Both are bounded by the acquisition and query timeouts: a database that is down, frozen or out of
+ * connections fails the query within seconds (the adapters then raise `DatabaseUnavailableError`).
+ *
  * @throws TypeError naming the problem (missing, malformed, unsupported) and the accepted forms
  * @example
  * const knex = createDatabase(process.env.DATABASE_URL ?? 'sqlite:./data/chat-app-server.sqlite');
@@ -52,6 +90,8 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
   if (typeof url !== 'string' || url.trim() === '') {
     throw new TypeError(`The database URL is missing (is DATABASE_URL set?); use one of: ${ACCEPTED_DATABASE_URLS}.`);
   }
+  const acquireTimeoutMs = Math.trunc(options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS);
+  const logOption = options.log ? { log: options.log } : {};
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     if (!URL.canParse(url)) {
       throw new TypeError(
@@ -59,11 +99,28 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
           '(percent-encode special characters in the password).',
       );
     }
+    const queryTimeoutMs = Math.trunc(options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS);
     return knexFactory({
       client: 'pg',
-      connection: url,
+      connection: {
+        connectionString: url,
+        // A little shorter than the acquisition timeout: a connection attempt that times out then fails
+        // the query that waits for it, not the next one to come along (the pool hands it its error).
+        connectionTimeoutMillis: Math.max(1, acquireTimeoutMs - CONNECT_TIMEOUT_MARGIN_MS),
+        // statement_timeout cancels a long statement on the server; query_timeout gives up on a server
+        // that does not answer at all (a frozen server never runs its own timer).
+        ...(queryTimeoutMs > 0 ? { statement_timeout: queryTimeoutMs, query_timeout: queryTimeoutMs } : {}),
+      },
+      acquireConnectionTimeout: acquireTimeoutMs,
       ...(options.schema === undefined ? {} : { searchPath: [options.schema] }),
-      pool: { min: 0, max: options.poolMax ?? 10 },
+      ...logOption,
+      pool: {
+        min: 0,
+        max: options.poolMax ?? 10,
+        // A connection whose query timed out still waits for the server's answer: queries sent on it
+        // would queue behind that answer, so it is replaced instead of reused.
+        validate: (conn: { readyForQuery?: boolean }) => conn.readyForQuery !== false,
+      },
     });
   }
   if (url.startsWith('sqlite:')) {
@@ -71,11 +128,13 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
     if (target === '') throw new TypeError(`The SQLite database URL has no path; use one of: ${ACCEPTED_DATABASE_URLS}.`);
     const filename = target === ':memory:' ? ':memory:' : resolve(target);
     if (filename !== ':memory:') createPrivateFile(filename);
-    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    const busyTimeoutMs = options.busyTimeoutMs ?? (options.queryTimeoutMs || DEFAULT_QUERY_TIMEOUT_MS);
     return knexFactory({
       client: 'sqlite3',
       connection: { filename },
       useNullAsDefault: true,
+      acquireConnectionTimeout: acquireTimeoutMs,
+      ...logOption,
       pool: {
         min: 1,
         max: filename === ':memory:' ? 1 : (options.poolMax ?? 4),

@@ -1,5 +1,6 @@
 import type { ChannelMember, ChannelMemberStore } from '@chat-app-server/core';
 import type { Knex } from 'knex';
+import { reportingOutages } from './db-errors.js';
 import { toEpochMs } from './user-row.js';
 
 const TABLE = 'channel_members';
@@ -61,3 +62,5 @@ export class KnexChannelMemberStore implements ChannelMemberStore {
     }));
   }
 }
+
+reportingOutages(KnexChannelMemberStore);

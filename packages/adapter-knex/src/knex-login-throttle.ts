@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LoginThrottle, ThrottleDecision, ThrottleLimit } from '@chat-app-server/core';
 import type { Knex } from 'knex';
+import { reportingOutages } from './db-errors.js';
 import { isStorableText, MAX_INDEXED_TEXT_LENGTH } from './storable-text.js';
 import { toEpochMs } from './user-row.js';
 
@@ -100,6 +101,8 @@ export class KnexLoginThrottle implements LoginThrottle {
     return row as WindowRow;
   }
 }
+
+reportingOutages(KnexLoginThrottle);
 
 // Keys are whatever the caller counts by, possibly raw client input. Those the database could not store
 // or index exactly are replaced by their hash; keys that look like a hash are hashed too, so no two keys meet.

@@ -2,6 +2,7 @@ import {
   AccountExistsError,
   ChatUsernameTakenError,
   AGORA_UID_MAX,
+  hasCode,
   isDomainError,
   isValidAgoraUid,
   type Activation,
@@ -16,7 +17,7 @@ import {
   type UserStatus,
 } from '@chat-app-server/core';
 import type { Knex } from 'knex';
-import { usersUniqueViolation } from './db-errors.js';
+import { reportingOutages, usersUniqueViolation } from './db-errors.js';
 import { assertStorableText, isStorableText, MAX_INDEXED_TEXT_LENGTH } from './storable-text.js';
 import { toEpochMs, toUserRecord, USER_COLUMNS, type UserRow } from './user-row.js';
 
@@ -311,8 +312,12 @@ export class KnexUserRepository implements UserRepository {
 
 }
 
+// An outage fails every call of the repository the same way (the methods' errors pass through toDatabaseError).
+reportingOutages(KnexUserRepository);
+
 // A row's own refusal is its outcome; anything else (the database is gone) fails the whole batch.
 function ownOutcome(err: unknown): Error {
+  if (hasCode(err, 'database_unavailable')) throw err;
   if (isDomainError(err) || err instanceof RangeError) return err;
   throw err;
 }

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'chat_username_taken',
   'invalid_chat_username',
   'server_busy',
+  'database_unavailable',
   'account_not_found',
   'account_state_conflict',
 ] as const;
@@ -176,6 +177,20 @@ export class ServerBusyError extends DomainError {
   }
 }
 
+/**
+ * The database could not be reached, failed, or did not answer in time (a pool acquisition or query
+ * timeout). Transient: the client retries after `retryAfterSeconds`. The message is for clients and
+ * says nothing about the database; the driver's error is the `cause`, for the log only.
+ */
+export class DatabaseUnavailableError extends DomainError {
+  readonly code = 'database_unavailable' as const;
+  constructor(options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super('The service is temporarily unavailable (database); try again later.', {
+      retryAfterSeconds: options.retryAfterSeconds ?? 5, cause: options.cause,
+    });
+  }
+}
+
 /** An operator named an account that does not exist. */
 export class AccountNotFoundError extends DomainError {
   readonly code = 'account_not_found' as const;
@@ -206,6 +221,7 @@ export interface ErrorByCode {
   chat_username_taken: ChatUsernameTakenError;
   invalid_chat_username: InvalidChatUsernameError;
   server_busy: ServerBusyError;
+  database_unavailable: DatabaseUnavailableError;
   account_not_found: AccountNotFoundError;
   account_state_conflict: AccountStateError;
 }

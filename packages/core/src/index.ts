@@ -4,7 +4,7 @@ export {
   ERROR_CODES, PORT_ERROR_CODES, DomainError, isDomainError, isPortError, hasCode,
   InvalidRequestError, AccountExistsError, InvalidCredentialsError, UnauthenticatedError, ForbiddenError,
   TooManyAttemptsError, ChatServiceUnavailableError, ChatServiceMisconfiguredError, ChatUserExistsError,
-  ChatUsernameTakenError, InvalidChatUsernameError, ServerBusyError, AccountNotFoundError, AccountStateError,
+  ChatUsernameTakenError, InvalidChatUsernameError, ServerBusyError, DatabaseUnavailableError, AccountNotFoundError, AccountStateError,
   type ErrorCode, type ClientErrorCode, type ErrorByCode, type DomainErrorOptions,
 } from './errors.js';
 export { parseAccount, accountKeyOf, isSameAccount, ACCOUNT_MAX_LENGTH, type Account } from './domain/account.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  ChatServiceMisconfiguredError, ChatServiceUnavailableError, ChatUserExistsError, ERROR_CODES, InvalidRequestError, PORT_ERROR_CODES,
+  ChatServiceMisconfiguredError, ChatServiceUnavailableError, ChatUserExistsError, DatabaseUnavailableError, ERROR_CODES, InvalidRequestError, PORT_ERROR_CODES,
   TooManyAttemptsError, UnauthenticatedError, type ClientErrorCode,
 } from '../src/index.js';
 import { DJANGO_ERRORS, errorResponse, HttpError, type ErrorLogger } from '../src/http/index.js';
@@ -41,6 +41,20 @@ describe('errorResponse with the default (Django) table', function () {
     expect(outage.headers).to.include({ 'Retry-After': '5' });
     expect(logger.lines.map((l) => l.level)).to.deep.equal(['warn']);
     expect(render(InvalidRequestError.rule('x', 'is bad.')).headers).to.not.have.property('Retry-After');
+  });
+
+  it('answers a database outage 503 database_unavailable with Retry-After, the driver\'s details only in the log', function () {
+    const logger = recordingLogger();
+    const driverError = Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432 password authentication for user app'), { code: 'ECONNREFUSED' });
+    const answer = render(new DatabaseUnavailableError({ cause: driverError }), logger);
+    expect(answer.status).to.equal(503);
+    expect(answer.headers).to.include({ 'Retry-After': '5' });
+    expect(answer.body).to.include({ code: 503, error: 'database_unavailable' });
+    expect(JSON.stringify(answer.body)).to.not.match(/ECONNREFUSED|10\.1\.2\.3|5432|password/);
+    expect(logger.lines).to.have.length(1);
+    expect(logger.lines[0]).to.include({ level: 'warn', message: 'request failed: database unavailable' });
+    expect(logger.lines[0]!.fields).to.include({ requestId: 'req-1', code: 'database_unavailable' });
+    expect((logger.lines[0]!.fields['err'] as Error).cause).to.equal(driverError);
   });
 
   it('challenges for a bearer on unauthenticated', function () {

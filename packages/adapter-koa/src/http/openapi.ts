@@ -17,6 +17,7 @@ const EXAMPLE_MESSAGES: Partial<Record<AnyErrorCode, string>> = {
   chat_service_misconfigured: 'The server cannot reach the chat service with its current configuration.',
   chat_username_taken: 'The chat user name for this account is already taken.',
   server_busy: 'The server is busy; try again shortly.',
+  database_unavailable: 'The service is temporarily unavailable (database); try again later.',
   payload_too_large: 'The request body must be at most 16384 bytes.',
   unsupported_media_type: 'Content-Type must be application/json.',
   not_ready: 'The server is not ready (database unavailable).',

@@ -12,6 +12,10 @@ export interface ServerConfig {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string;
+  /** DATABASE_ACQUIRE_TIMEOUT_SECONDS: how long a query waits for a pooled connection, connecting included. */
+  readonly databaseAcquireTimeoutSeconds: number;
+  /** DATABASE_QUERY_TIMEOUT_SECONDS: how long one statement may take, or a silent database stay silent. */
+  readonly databaseQueryTimeoutSeconds: number;
   readonly agora: AgoraConfig;
   readonly tokenExpireSeconds: number;
   readonly chatTokenSubject: 'username' | 'uuid';
@@ -137,6 +141,8 @@ export function loadConfig(env: Env): ServerConfig {
     port: s.PORT,
     host: s.HOST,
     databaseUrl,
+    databaseAcquireTimeoutSeconds: s.DATABASE_ACQUIRE_TIMEOUT_SECONDS,
+    databaseQueryTimeoutSeconds: s.DATABASE_QUERY_TIMEOUT_SECONDS,
     agora,
     tokenExpireSeconds,
     chatTokenSubject,

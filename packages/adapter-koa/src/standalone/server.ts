@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Clock, PasswordHasher } from '@chat-app-server/core';
 import { isDevelopmentEnv, startDevelopmentEmulator } from '@chat-app-server/adapter-agora';
 import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
-import { createDatabase, insecureDatabaseFileWarning, migrateLatest } from '@chat-app-server/adapter-knex';
+import { createDatabase, insecureDatabaseFileWarning, migrateLatest, type DatabaseLog } from '@chat-app-server/adapter-knex';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { createContainer, resolveComposition, type AgoraSettings, type Composition, type ProvisionerTuning } from './container.js';
@@ -82,8 +82,14 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
   if (databaseFileWarning) logger.warn(databaseFileWarning);
   let knex: Knex | undefined;
   try {
-    knex = createDatabase(config.databaseUrl, overrides.databaseSchema === undefined ? {} : { schema: overrides.databaseSchema });
-    const applied = await migrateLatest(knex);
+    const where = overrides.databaseSchema === undefined ? {} : { schema: overrides.databaseSchema };
+    knex = createDatabase(config.databaseUrl, {
+      ...where,
+      acquireTimeoutMs: config.databaseAcquireTimeoutSeconds * 1000,
+      queryTimeoutMs: config.databaseQueryTimeoutSeconds * 1000,
+      log: databaseLog(logger),
+    });
+    const applied = await migrate(config.databaseUrl, knex, () => createDatabase(config.databaseUrl, { ...where, queryTimeoutMs: 0, log: databaseLog(logger) }));
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     const metrics = overrides.metrics ?? (config.metricsPort === undefined ? undefined : new PrometheusMetrics());
     const container = createContainer({
@@ -120,6 +126,30 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     await server.close();
     throw err;
   }
+}
+
+// A migration may run one long statement (an index on a large table): on PostgreSQL it gets a pool of
+// its own without the query timeout. SQLite's timeout only bounds waiting for the write lock, and
+// sqlite::memory: exists on the serving pool only.
+async function migrate(url: string, knex: Knex, untimed: () => Knex): Promise<string[]> {
+  if (url.startsWith('sqlite:')) return migrateLatest(knex);
+  const migrator = untimed();
+  try {
+    return await migrateLatest(migrator);
+  } finally {
+    await migrator.destroy();
+  }
+}
+
+// Knex's own messages ("Connection Error: ...", "Acquire connection error: ...") in the server's log,
+// not on the console. While the database is down they come with every query: debug, not warn.
+function databaseLog(logger: PinoLogger): DatabaseLog {
+  return {
+    warn: (message) => logger.debug({ component: 'knex' }, message),
+    error: (message) => logger.error({ component: 'knex' }, message),
+    deprecate: (method, alternative) => logger.debug({ component: 'knex' }, `${method} is deprecated; use ${alternative}`),
+    debug: (message) => logger.debug({ component: 'knex' }, message),
+  };
 }
 
 export function createLogger(config: Pick<ServerConfig, 'logLevel'>): PinoLogger {

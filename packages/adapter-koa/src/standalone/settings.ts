@@ -1,4 +1,5 @@
 import { DEFAULT_VERIFIED_CACHE_SIZE } from '@chat-app-server/adapter-agora';
+import { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from '@chat-app-server/adapter-knex';
 import {
   DEFAULT_LOGIN_LIMITS, DEFAULT_PASSWORD_MIN_LENGTH, DEFAULT_PRINCIPAL_CACHE_TTL_SECONDS, DEFAULT_REGISTRATION_LIMITS, PASSWORD_MAX_BYTES,
 } from '@chat-app-server/core';
@@ -26,6 +27,8 @@ export const SETTINGS = Type.Object({
   PORT: whole(0, 65_535, 8000, 'The API port.'),
   HOST: Type.String({ default: '127.0.0.1', description: 'The API address.' }),
   DATABASE_URL: Type.String({ default: DEFAULT_DATABASE_URL, description: '`sqlite:<path>` or `postgres://...`.' }),
+  DATABASE_ACQUIRE_TIMEOUT_SECONDS: whole(1, 600, DEFAULT_ACQUIRE_TIMEOUT_MS / 1000, 'How long a query waits for a database connection (connecting included) before the request fails with 503.'),
+  DATABASE_QUERY_TIMEOUT_SECONDS: whole(1, 3600, DEFAULT_QUERY_TIMEOUT_MS / 1000, 'How long one database statement may take (or a silent database may stay silent) before the request fails with 503.'),
   TOKEN_AUTH: oneOf(['bearer', 'legacy'], 'bearer', 'How GET /token authenticates.'),
   CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated browser origins, or `*`.' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'pino level.'),

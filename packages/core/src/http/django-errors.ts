@@ -27,6 +27,7 @@ const STATUS_BY_ERROR_CODE: Readonly<Record<ClientErrorCode, number>> = Object.f
   too_many_attempts: 429,
   chat_service_unavailable: 503,
   server_busy: 503,
+  database_unavailable: 503,
   // Our own App ID / Certificate / App Key were refused: the operator must fix the configuration,
   // so this is a server fault (500), not a transient outage that clients should retry.
   chat_service_misconfigured: 500,

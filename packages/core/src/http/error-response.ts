@@ -85,9 +85,14 @@ function domainErrorResponse(err: DomainError & { code: ClientErrorCode }, table
     );
     return respond(table, status, err.code, 'The server cannot reach the chat service with its current configuration.', headers);
   }
-  if (status >= 500) logger?.warn({ err, requestId, code: err.code }, 'request failed: chat service or server busy');
+  // The driver's or the chat service's details (the error's cause) go to the log only.
+  if (status >= 500) logger?.warn({ err, requestId, code: err.code }, FAILURE_LOG_MESSAGES[err.code] ?? 'request failed: chat service or server busy');
   return respond(table, status, err.code, messageOf(err, table), headers);
 }
+
+const FAILURE_LOG_MESSAGES: Partial<Record<ClientErrorCode, string>> = {
+  database_unavailable: 'request failed: database unavailable',
+};
 
 // A broken domain rule names the field as this API does; any other message is already client text.
 function messageOf(err: DomainError, table: ErrorTable): string {

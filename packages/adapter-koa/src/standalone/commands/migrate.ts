@@ -11,7 +11,8 @@ export const migrateCommand: Command = {
     const unknown = args.filter((arg) => arg !== '--rollback');
     if (unknown.length > 0) throw new UsageError(`Unknown argument ${unknown.join(' ')}.`);
     const { databaseUrl } = loadDatabaseConfig(env);
-    const knex = createDatabase(databaseUrl);
+    // No query timeout: a migration may build an index on a large table.
+    const knex = createDatabase(databaseUrl, { queryTimeoutMs: 0 });
     try {
       if (args.includes('--rollback')) {
         const reverted = await migrateRollback(knex);

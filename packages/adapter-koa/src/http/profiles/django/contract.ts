@@ -36,7 +36,7 @@ const register = (path: string, operationId: string) => ({
   requestExample: credentialsExample,
   response: Type.Object({ code: Ok }),
   responseExample: { code: 200 },
-  errors: ['invalid_request', 'account_exists', 'chat_username_taken', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured'],
+  errors: ['invalid_request', 'account_exists', 'chat_username_taken', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured', 'database_unavailable'],
 }) as const satisfies RouteContract;
 
 const LoginResponse = Type.Object({ code: Ok, ...TOKEN, agoraUid: AgoraUid });
@@ -52,7 +52,7 @@ const login = (path: string, operationId: string) => ({
   response: LoginResponse,
   responseExample: { ...tokenExample, agoraUid: '1316722407' },
   // forbidden: the right password for an account an operator disabled.
-  errors: ['invalid_request', 'invalid_credentials', 'forbidden', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured'],
+  errors: ['invalid_request', 'invalid_credentials', 'forbidden', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured', 'database_unavailable'],
 }) as const satisfies RouteContract;
 
 export const DJANGO_ROUTES = {
@@ -74,7 +74,7 @@ export const DJANGO_ROUTES = {
     }),
     response: LoginResponse,
     responseExample: { ...tokenExample, agoraUid: '1316722407' },
-    errors: ['invalid_request', 'unauthenticated', 'forbidden'],
+    errors: ['invalid_request', 'unauthenticated', 'forbidden', 'database_unavailable'],
   },
   changePassword: {
     method: 'POST',
@@ -87,7 +87,7 @@ export const DJANGO_ROUTES = {
     requestExample: { userPassword: 'correct horse battery', newPassword: 'a new horse battery' },
     response: LoginResponse,
     responseExample: { ...tokenExample, agoraUid: '1316722407' },
-    errors: ['invalid_request', 'unauthenticated', 'invalid_credentials', 'too_many_attempts', 'server_busy'],
+    errors: ['invalid_request', 'unauthenticated', 'invalid_credentials', 'too_many_attempts', 'server_busy', 'database_unavailable'],
   },
   logout: {
     method: 'POST',
@@ -98,7 +98,7 @@ export const DJANGO_ROUTES = {
     auth: 'bearer',
     response: Type.Object({ code: Ok }),
     responseExample: { code: 200 },
-    errors: ['unauthenticated'],
+    errors: ['unauthenticated', 'database_unavailable'],
   },
   deleteAccount: {
     method: 'DELETE',
@@ -111,7 +111,7 @@ export const DJANGO_ROUTES = {
     requestExample: { userPassword: 'correct horse battery' },
     response: Type.Object({ code: Ok }),
     responseExample: { code: 200 },
-    errors: ['invalid_request', 'unauthenticated', 'invalid_credentials', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured'],
+    errors: ['invalid_request', 'unauthenticated', 'invalid_credentials', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured', 'database_unavailable'],
   },
   renew: {
     method: 'POST',
@@ -121,6 +121,6 @@ export const DJANGO_ROUTES = {
     auth: 'bearer',
     response: Type.Object({ code: Ok, ...TOKEN }),
     responseExample: tokenExample,
-    errors: ['unauthenticated'],
+    errors: ['unauthenticated', 'database_unavailable'],
   },
 } as const satisfies Record<string, RouteContract>;

@@ -30,7 +30,7 @@ const UserAccountQuery = Type.Optional(Type.String({
 }));
 const RtcToken = Type.Object({ ...ResOk, accessToken: AccessToken, expireTimestamp: ExpireTimestamp, agoraUid: AgoraUid });
 const rtcExample = { code: 'RES_OK' as const, statusCode: 200 as const, accessToken: TOKEN_EXAMPLE, expireTimestamp: 1767312000000, agoraUid: '1316722407' };
-const RTC_ERRORS = ['invalid_request', 'forbidden'] as const;
+const RTC_ERRORS = ['invalid_request', 'forbidden', 'database_unavailable'] as const;
 
 const tokenForUid = (path: string, operationId: string) => ({
   method: 'GET',
@@ -63,7 +63,7 @@ const mapper = (path: string, operationId: string) => ({
     result: Type.Record(Type.String({ pattern: '^[1-9][0-9]{0,9}$' }), Type.String(), { description: 'agoraUid -> chat user name.' }),
   }),
   responseExample: { code: 'RES_OK' as const, statusCode: 200 as const, channelName: 'lobby', result: { 1316722407: 'jack' } },
-  errors: ['invalid_request'],
+  errors: ['invalid_request', 'database_unavailable'],
 }) as const satisfies RouteContract;
 
 export const JAVA_ROUTES = {
@@ -77,7 +77,7 @@ export const JAVA_ROUTES = {
     requestExample: credentialsExample,
     response: Type.Object(ResOk),
     responseExample: { code: 'RES_OK', statusCode: 200 },
-    errors: ['invalid_request', 'account_exists', 'chat_username_taken', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured'],
+    errors: ['invalid_request', 'account_exists', 'chat_username_taken', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured', 'database_unavailable'],
   },
   login: {
     method: 'POST',
@@ -91,7 +91,7 @@ export const JAVA_ROUTES = {
     responseExample: {
       code: 'RES_OK', statusCode: 200, accessToken: TOKEN_EXAMPLE, token: TOKEN_EXAMPLE, expireTimestamp: 1767312000000, chatUserName: 'jack', agoraUid: '1316722407',
     },
-    errors: ['invalid_request', 'invalid_credentials', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured'],
+    errors: ['invalid_request', 'invalid_credentials', 'too_many_attempts', 'server_busy', 'chat_service_unavailable', 'chat_service_misconfigured', 'database_unavailable'],
   },
   rtcToken: tokenForUid('/token/rtc/channel/:channelName/agorauid/:agoraUid', 'javaRtcToken'),
   chatRtcToken: tokenForUid('/app/chat/token/rtc/channel/:channelName/agorauid/:agoraUid', 'javaChatRtcToken'),

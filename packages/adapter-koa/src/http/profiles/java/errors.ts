@@ -34,6 +34,8 @@ export const JAVA_RESPONSES: Readonly<Record<ClientErrorCode | HttpErrorCode, re
   // The demo's name for "the request to Agora's REST API failed".
   chat_service_unavailable: [503, 'RES_REQUEST_ERROR'],
   server_busy: [503, 'RES_REACH_LIMIT'],
+  // The demo has no name for it: a database failure fell through to its catch-all.
+  database_unavailable: [503, 'RES_UNKNOWN'],
   chat_service_misconfigured: [500, 'RES_UNKNOWN'],
   not_found: [404, 'RES_USER_NOT_FOUND'],
   method_not_allowed: [405, 'RES_REQUEST_METHOD_ERROR'],
