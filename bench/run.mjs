@@ -1,26 +1,46 @@
 // `pnpm bench`: drives the standalone server (SQLite + built-in emulator, or DATABASE_URL) and two
-// bare-Koa references with autocannon, side by side in one run, and prints one table.
-// BENCH_SECONDS (default 10) sets the length of each measured run. BENCH_ONLY=token runs only the
-// /token comparisons (bare-Koa token route, /token with metrics off and on, /token writing the channel mapper);
-// BENCH_ONLY=import only the import command's (password import vs raw scrypt, 10,000 accounts against the emulator).
+// bare-Koa references with autocannon in one run, and prints every figure with its target and the
+// machine it ran on.
+// - BENCH_SECONDS (default 10): length of each measured run.
+// - BENCH_ROUNDS (default 3): rounds of the /token comparisons. Each round runs the bare-Koa token
+//   route, /token (metrics off), /token with metrics on, /token over 1000 channels and /token with
+//   WORKERS=2 once each, in an order rotated from round to round, so drift and run order bias no
+//   figure; a figure is the median of its rounds.
+// - BENCH_ONLY=token: only those rounds; BENCH_ONLY=login: only raw scrypt, login, register and the
+//   login flood; BENCH_ONLY=import: only the import command's figures.
 import { execFileSync, fork } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, freemem, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const ONLY_TOKEN = process.env.BENCH_ONLY === 'token';
-const ONLY_IMPORT = process.env.BENCH_ONLY === 'import';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ONLY = process.env.BENCH_ONLY ?? '';
+if (!['', 'token', 'login', 'import'].includes(ONLY)) throw new Error(`BENCH_ONLY must be token, login or import, got "${ONLY}"`);
+if (!(SECONDS >= 1) || !Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('BENCH_SECONDS must be at least 1 and BENCH_ROUNDS a whole number of at least 1');
 const IMPORT_ACCOUNTS = 10_000;
 const here = fileURLToPath(new URL('.', import.meta.url));
 const serverCli = join(here, '..', 'packages', 'adapter-koa', 'bin', 'chat-app-server.cjs');
+const eldProbe = join(here, 'eld-probe.cjs');
 const TOKEN_CONNECTIONS = 64;
+const FLOOD_CONNECTIONS = 64;
 const SEED_USERS = 32;
 // Channels of the mapper run: every (channel, user) pair is a new mapper entry once.
 const MAPPER_CHANNELS = 1000;
 const PASSWORD = 'benchmark-password';
+// Hashes at once in one server process (ScryptPasswordHasher's default) and clients per hash slot in
+// the login and register runs: two per slot keep every slot fed while the other waits in the queue.
+const HASH_SLOTS = 2;
+const CLIENTS_PER_SLOT = 2;
+const MULTI_WORKERS = 2;
+// The flood starts this long before /token is measured next to it, and ends after it.
+const FLOOD_LEAD_SECONDS = 2;
+// A flood attempt not answered within this counts as hung (a timeout).
+const FLOOD_ANSWER_SECONDS = 5;
+// The /token ratio before issue 13 (revocation check) landed: the README's run of 2026-11-26.
+const RATIO_BEFORE_REVOCATION = { ratio: 0.72, source: "the README's run of 2026-11-26, before issue 13" };
 
 // A figure this bench does not measure: printed as a cited reference, never judged as a target.
 const DJANGO_SAMPLE_TOKEN = {
@@ -29,195 +49,368 @@ const DJANGO_SAMPLE_TOKEN = {
 };
 
 const results = [];
+const targets = [];
+const cited = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'chat-app-server-bench-'));
+const eldDir = join(dataDir, 'eld');
+mkdirSync(eldDir);
 const children = new Set();
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); rmSync(dataDir, { recursive: true, force: true }); });
+const runId = Date.now().toString(36);
 
 async function main() {
-  console.log(`chat-app-server bench: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${SECONDS}s per run\n`);
-
-  if (ONLY_TOKEN) return tokenOnly();
-  if (ONLY_IMPORT) return printImports(await measureImports());
-  const scrypt = await childResult(join(here, 'scrypt-throughput.mjs'), [String(Math.min(SECONDS, 8)), '2']);
-  console.log(`raw scrypt (N=2^${scrypt.parameters.logN}, r=${scrypt.parameters.r}, p=${scrypt.parameters.p}, 2 at once): ${scrypt.perSecond.toFixed(1)} hashes/s`);
-
-  const fixedRef = await startReference('fixed');
-  const fixed = await measure('bare Koa: fixed JSON', { url: `${fixedRef.url}/fixed`, connections: TOKEN_CONNECTIONS }, fixedRef.pid);
-  fixedRef.stop();
-  const tokenBuild = await measureTokenReference();
-  const tokenWithMetrics = await measureTokenWithMetrics();
-
-  const server = await startServer();
-  const bearers = await seed(server.url);
-  const tokenRun = await measure('GET /token (bearer)', tokenLoad(server.url, bearers), server.pid);
-  const mapperRun = await measureMapperWrites(server, bearers);
-  const loginRun = await measure('POST /app/user/login', loginLoad(server.url, 4), server.pid);
-  const registerRun = await measure('POST /app/user/register', registerLoad(server.url, 4), server.pid);
-
-  // Logins far beyond the hashing capacity while /token is measured.
-  const [tokenUnderLoad, loginFlood] = await Promise.all([
-    measure('GET /token while logins saturate', tokenLoad(server.url, bearers), server.pid),
-    measure('POST /app/user/login flood (64 conn.)', loginLoad(server.url, 64), server.pid),
-  ]);
-  server.stop();
-
-  printTable();
-  const ratio = (a, b) => (a / b).toFixed(2);
-  const ok = (cond) => (cond ? 'met' : 'NOT met');
-  console.log('\nTargets');
-  console.log(`- /token vs bare-Koa token route: ${ratio(tokenRun.rps, tokenBuild.rps)} (>= 0.60: ${ok(tokenRun.rps >= 0.6 * tokenBuild.rps)})`);
-  console.log(`- /token p99 ${tokenRun.p99} ms (< 25 ms: ${ok(tokenRun.p99 < 25)}), errors ${tokenRun.errors} (0: ${ok(tokenRun.errors === 0)})`);
-  console.log(`- /token vs bare-Koa fixed JSON: ${ratio(tokenRun.rps, fixed.rps)}`);
-  printMetricsCost(tokenRun, tokenWithMetrics, tokenBuild);
-  printMapperCost(tokenRun, mapperRun, tokenBuild);
-  console.log(`- login vs raw scrypt: ${ratio(loginRun.ok2xx, scrypt.perSecond)} (>= 0.90: ${ok(loginRun.ok2xx >= 0.9 * scrypt.perSecond)})`);
-  console.log(`- register vs raw scrypt: ${ratio(registerRun.ok2xx, scrypt.perSecond)} (>= 0.90: ${ok(registerRun.ok2xx >= 0.9 * scrypt.perSecond)})`);
-  console.log(`- /token under login saturation: ${ratio(tokenUnderLoad.rps, tokenRun.rps)} of unloaded (>= 0.50: ${ok(tokenUnderLoad.rps >= 0.5 * tokenRun.rps)}), p99 ${tokenUnderLoad.p99} ms (< 50 ms: ${ok(tokenUnderLoad.p99 < 50)})`);
-  console.log(`- login flood: ${loginFlood.ok2xx.toFixed(1)} ok/s, ${loginFlood.shed} 503s with Retry-After, p50 ${loginFlood.p50} ms, p99 ${loginFlood.p99} ms, max ${loginFlood.max} ms, ${loginFlood.errors} errors/timeouts (none hangs, all under 5 s: ${ok(loginFlood.errors === 0 && loginFlood.max < 5000)})`);
-  console.log(`- peak RSS under /token load: ${tokenRun.peakRssMb} MB (< 150 MB: ${ok(tokenRun.peakRssMb < 150)})`);
-  console.log('\nCited, not measured by this bench');
-  console.log(`- ${DJANGO_SAMPLE_TOKEN.rps} req/s on /token: ${DJANGO_SAMPLE_TOKEN.source}. This run's /token: ${Math.round(tokenRun.rps)} req/s.`);
-  printImports(await measureImports());
+  printMachine();
+  if (ONLY === 'import') {
+    await measureImports();
+    return report();
+  }
+  let scrypt;
+  if (ONLY !== 'token') {
+    scrypt = await childResult(join(here, 'scrypt-throughput.mjs'), [String(Math.min(SECONDS, 8)), String(HASH_SLOTS)]);
+    console.log(`raw scrypt (N=2^${scrypt.parameters.logN}, r=${scrypt.parameters.r}, p=${scrypt.parameters.p}, ${HASH_SLOTS} at once): ${scrypt.perSecond.toFixed(1)} hashes/s`);
+  }
+  let tokenRounds;
+  if (ONLY !== 'login') {
+    const fixedRef = await startReference('fixed');
+    const fixed = await measure('bare Koa: fixed JSON', { url: `${fixedRef.url}/fixed`, connections: TOKEN_CONNECTIONS }, fixedRef);
+    fixedRef.stop();
+    tokenRounds = await measureTokenRounds();
+    judgeTokenRounds(tokenRounds, fixed);
+  }
+  if (ONLY !== 'token') await measureAccounts(scrypt, tokenRounds);
+  if (ONLY === '') await measureImports();
+  report();
 }
 
-// The import command as users run it, next to raw scrypt with as many hashes at once as it uses (one per core).
-async function measureImports() {
-  const cores = availableParallelism();
-  const raw = await childResult(join(here, 'scrypt-throughput.mjs'), [String(Math.min(SECONDS, 8)), String(cores)]);
-  const rows = Math.max(20, Math.round(raw.perSecond * SECONDS));
-  const passwords = await childResult(join(here, 'import.mjs'), ['passwords', String(rows)]);
-  const accounts = await childResult(join(here, 'import.mjs'), ['accounts', String(IMPORT_ACCOUNTS)]);
-  return { cores, raw, passwords, accounts };
+function printMachine() {
+  const cpu = cpus();
+  const [l1, l5, l15] = loadavg().map((l) => l.toFixed(2));
+  console.log('chat-app-server bench');
+  console.log(`machine: ${cpu.length} cores (${availableParallelism()} available to Node), ${cpu[0]?.model?.trim() ?? 'unknown CPU'}, ` +
+    `${(totalmem() / 2 ** 30).toFixed(1)} GiB memory (${(freemem() / 2 ** 30).toFixed(1)} GiB free), ${osType()} ${release()}, Node ${process.version}`);
+  console.log(`load average before the run: ${l1} / ${l5} / ${l15} (1 / 5 / 15 min; the load generators run on the same machine)`);
+  console.log(`${SECONDS} s per run${ONLY === '' || ONLY === 'token' ? `, ${ROUNDS} rounds of the /token comparisons` : ''}\n`);
 }
 
-function printImports({ cores, raw, passwords, accounts }) {
-  const ok = (cond) => (cond ? 'met' : 'NOT met');
-  console.log('\nTargets of the import command');
-  const ratio = passwords.perSecond / raw.perSecond;
-  console.log(`- password import (django-sqlite, ${passwords.rows} users): ${passwords.perSecond.toFixed(1)} users/s vs raw scrypt ${raw.perSecond.toFixed(1)} hashes/s (${cores} at once): ${ratio.toFixed(2)} (>= 0.80: ${ok(ratio >= 0.8)})`);
-  console.log(`- accounts import (${accounts.rows} against the built-in emulator): ${accounts.wallSeconds.toFixed(1)} s for the whole command, ${accounts.perSecond.toFixed(0)} accounts/s while importing (< 60 s: ${ok(accounts.wallSeconds < 60)})`);
-}
+// ---------------------------------------------------------------------------------------------------
+// /token: rounds against the bare-Koa token route
 
-async function tokenOnly() {
-  const tokenBuild = await measureTokenReference();
-  const withMetrics = await measureTokenWithMetrics();
-  const server = await startServer();
-  const bearers = await seed(server.url);
-  const tokenRun = await measure('GET /token (bearer)', tokenLoad(server.url, bearers), server.pid);
-  const mapperRun = await measureMapperWrites(server, bearers);
-  server.stop();
-  printTable();
-  console.log('\nTargets');
-  console.log(`- /token vs bare-Koa token route: ${(tokenRun.rps / tokenBuild.rps).toFixed(2)}`);
-  printMetricsCost(tokenRun, withMetrics, tokenBuild);
-  printMapperCost(tokenRun, mapperRun, tokenBuild);
-}
-
-// Every RTC token is recorded for the channel mapper. On one channel the recording is deduplicated
-// away; spread over MAPPER_CHANNELS channels, every request is a new entry written behind.
-function measureMapperWrites(server, bearers) {
-  const load = { ...tokenLoad(server.url, bearers), channels: MAPPER_CHANNELS, path: '/token?channelName={channel}&publisherRole=true' };
-  return measure(`GET /token, ${MAPPER_CHANNELS} channels (mapper writes)`, load, server.pid);
-}
-
-function printMapperCost(oneChannel, manyChannels, reference) {
-  const ratioOne = oneChannel.rps / reference.rps;
-  const ratioMany = manyChannels.rps / reference.rps;
-  const met = ratioMany >= 0.95 * ratioOne ? 'met' : 'NOT met';
-  console.log(`- /token writing a new mapper entry per request: ratio ${ratioMany.toFixed(2)} vs ${ratioOne.toFixed(2)} on one channel, ${(100 * (ratioMany / ratioOne - 1)).toFixed(1)}% (within 5%: ${met}), errors ${manyChannels.errors}`);
-}
-
-async function measureTokenReference() {
-  const tokenRef = await startReference('token');
-  const run = await measure('bare Koa: build a token', { url: `${tokenRef.url}/token?channelName=room`, connections: TOKEN_CONNECTIONS }, tokenRef.pid);
-  tokenRef.stop();
-  return run;
-}
-
-// The same /token load on a server with METRICS_PORT set, scraped every second as Prometheus would.
-async function measureTokenWithMetrics() {
+async function measureTokenRounds() {
+  const ref = await startReference('token');
+  const plain = await startServer('plain');
+  const plainBearers = await seed(plain.url);
   const metricsPort = await freePort();
-  const server = await startServer({ METRICS_PORT: String(metricsPort) });
-  const bearers = await seed(server.url);
+  const metrics = await startServer('metrics', { METRICS_PORT: String(metricsPort) });
+  const metricsBearers = await seed(metrics.url);
+  const mapper = await startServer('mapper');
+  const mapperBearers = await seed(mapper.url);
+  const workers = await startServer('workers', { WORKERS: String(MULTI_WORKERS) });
+  const workersBearers = workers.workers >= MULTI_WORKERS ? await seed(workers.url) : undefined;
+  if (!workersBearers) workers.stop();
+
+  const kinds = {
+    ref: (r) => measure('bare Koa: build a token', { url: `${ref.url}/token?channelName=room`, connections: TOKEN_CONNECTIONS }, ref, r),
+    token: (r) => measure('GET /token (bearer)', tokenLoad(plain.url, plainBearers), plain, r),
+    metrics: (r) => measureWithMetrics(metrics, metricsPort, metricsBearers, r),
+    mapper: (r) => measure(`GET /token, ${MAPPER_CHANNELS} channels (mapper writes)`, {
+      ...tokenLoad(mapper.url, mapperBearers), channels: MAPPER_CHANNELS, channelPrefix: `bench-${runId}-r${r}-`, path: '/token?channelName={channel}&publisherRole=true',
+    }, mapper, r),
+    workers: (r) => measure(`GET /token (bearer), WORKERS=${MULTI_WORKERS}`, tokenLoad(workers.url, workersBearers), workers, r),
+  };
+  const order = Object.keys(kinds).filter((k) => k !== 'workers' || workersBearers);
+  const rounds = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const round = {};
+    // Rotated each round: no kind always runs first, or always right after the reference.
+    for (let i = 0; i < order.length; i++) {
+      const kind = order[(i + r - 1) % order.length];
+      round[kind] = await kinds[kind](r);
+    }
+    rounds.push(round);
+  }
+  for (const s of [ref, metrics, mapper, workersBearers ? workers : undefined]) s?.stop();
+  return { rounds, plain, plainBearers, workersSupported: Boolean(workersBearers), workerProcesses: workers.workers };
+}
+
+// The same /token load on a server with METRICS_PORT set, scraped every second (harsher than
+// Prometheus' usual 15 s); its principal-cache counters tell how many bearers needed a database read.
+async function measureWithMetrics(server, metricsPort, bearers, round) {
+  const scrape = () => fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
+  const before = lookups(await scrape());
   let scrapes = 0;
-  const scraper = setInterval(() => {
-    fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()).then(() => { scrapes++; }, () => undefined);
-  }, 1000);
-  const run = await measure('GET /token (bearer, metrics on)', tokenLoad(server.url, bearers), server.pid);
+  const scraper = setInterval(() => { scrape().then(() => { scrapes++; }, () => undefined); }, 1000);
+  const run = await measure('GET /token (bearer, metrics on)', tokenLoad(server.url, bearers), server, round);
   clearInterval(scraper);
-  server.stop();
   if (scrapes === 0) throw new Error('the metrics listener never answered');
+  const after = lookups(await scrape());
+  run.cacheMisses = after.miss - before.miss;
+  run.cacheLookups = after.miss + after.hit - before.miss - before.hit;
   return run;
 }
 
-function printMetricsCost(off, on, reference) {
-  const ratioOff = off.rps / reference.rps;
-  const ratioOn = on.rps / reference.rps;
-  const met = ratioOn >= 0.95 * ratioOff ? 'met' : 'NOT met';
-  console.log(`- /token with metrics on: ratio ${ratioOn.toFixed(2)} vs ${ratioOff.toFixed(2)} off, ${(100 * (ratioOn / ratioOff - 1)).toFixed(1)}% (within 5%: ${met})`);
+function lookups(text) {
+  // prom-client prints a labelled counter only once it has counted: absent is 0.
+  const value = (result) => Number(new RegExp(`^chat_app_principal_cache_lookups_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { hit: value('hit'), miss: value('miss') };
+}
+
+function judgeTokenRounds({ rounds, workersSupported, workerProcesses }, fixed) {
+  const per = (fn) => rounds.map(fn);
+  const ratios = per((r) => r.token.rps / r.ref.rps);
+  const ratio = median(ratios);
+  const list = (xs, digits = 2) => xs.map((x) => x.toFixed(digits)).join(', ');
+  target('/token vs bare-Koa token route, 1 worker', '>= 0.70', ratio.toFixed(2), ratio >= 0.7, `median of ${rounds.length} rounds: ${list(ratios)}`);
+  const p99s = per((r) => r.token.p99);
+  const p99 = median(p99s);
+  target(`/token p99 at ${TOKEN_CONNECTIONS} connections`, '< 25 ms', `${p99} ms`, p99 < 25, `median of rounds: ${p99s.join(', ')} ms; ELD p99 ${per((r) => r.token.eldP99).join(', ')} ms`);
+  const rss = Math.max(...per((r) => r.token.peakRssMb));
+  target('/token peak RSS', '< 150 MB', `${rss} MB`, rss < 150, 'highest of all rounds');
+  const errors = rounds.reduce((sum, r) => sum + r.token.errors, 0);
+  target('/token errors', '0', String(errors), errors === 0, 'all rounds: non-2xx, errors, timeouts');
+  info('/token vs bare-Koa fixed JSON', (median(per((r) => r.token.rps)) / fixed.rps).toFixed(2));
+
+  // Paired per round: each variant against the plain /token of the same round.
+  const within5 = (name, kind, issue) => {
+    const rel = per((r) => r[kind].rps / r.token.rps);
+    const m = median(rel);
+    const errs = rounds.reduce((sum, r) => sum + r[kind].errors, 0);
+    target(`${name} (${issue})`, 'within 5%', `${(100 * (m - 1)).toFixed(1)}%`, m >= 0.95 && errs === 0,
+      `vs /token in the same round (${list(rel)}); ratio to the reference ${median(per((r) => r[kind].rps / r.ref.rps)).toFixed(2)} vs ${ratio.toFixed(2)}; errors ${errs}`);
+  };
+  within5('/token with metrics on', 'metrics', 'issue 14');
+  within5(`/token over ${MAPPER_CHANNELS} channels (mapper writes)`, 'mapper', 'issue 10');
+
+  // Issue 13: the revocation check is always on; it must not add a database read per request.
+  const misses = rounds.reduce((sum, r) => sum + r.metrics.cacheMisses, 0);
+  const looked = rounds.reduce((sum, r) => sum + r.metrics.cacheLookups, 0);
+  const perRequest = misses / looked;
+  target('/token database reads per request, revocation check on (issue 13)', '< 0.01', Number.isFinite(perRequest) ? perRequest.toFixed(4) : 'not measured', perRequest < 0.01,
+    `principal cache misses / lookups in the metrics-on runs: ${misses} / ${looked}`);
+  const before = RATIO_BEFORE_REVOCATION.ratio;
+  target('/token ratio, revocation check on, vs before it (issue 13)', `>= ${(0.95 * before).toFixed(2)}`, ratio.toFixed(2), ratio >= 0.95 * before,
+    `within 5% of ${before}, ${RATIO_BEFORE_REVOCATION.source} (cited: another run on another day)`);
+
+  if (workersSupported) {
+    const rel = per((r) => r.workers.rps / r.token.rps);
+    const m = median(rel);
+    const rss = Math.max(...per((r) => r.workers.peakRssMb));
+    target(`/token WORKERS=${MULTI_WORKERS} vs 1 worker`, '>= 1.30x', `${m.toFixed(2)}x`, m >= 1.3,
+      `${workerProcesses} worker processes; rounds: ${list(rel)}; p99 ${median(per((r) => r.workers.p99))} ms (median); peak RSS of all processes ${rss} MB`);
+  } else {
+    target(`/token WORKERS=${MULTI_WORKERS} vs 1 worker`, '>= 1.30x', 'not supported by this server', false, 'WORKERS set, but the server started no worker processes');
+  }
+  cited.push(`${DJANGO_SAMPLE_TOKEN.rps} req/s on /token: ${DJANGO_SAMPLE_TOKEN.source}. This run's /token (median): ${Math.round(median(per((r) => r.token.rps)))} req/s.`);
 }
 
 function tokenLoad(url, bearers) {
   return { url: `${url}/token?channelName=bench-room&publisherRole=true`, connections: TOKEN_CONNECTIONS, bearers };
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Login, register and the login flood
+
+async function measureAccounts(scrypt, tokenRounds) {
+  const server = tokenRounds?.plain ?? await startServer('plain');
+  const bearers = tokenRounds?.plainBearers ?? await seed(server.url);
+  const unloaded = tokenRounds
+    ? median(tokenRounds.rounds.map((r) => r.token.rps))
+    : (await measure('GET /token (bearer)', tokenLoad(server.url, bearers), server)).rps;
+
+  const clients = HASH_SLOTS * CLIENTS_PER_SLOT;
+  const login = await measure('POST /app/user/login', loginLoad(server.url, clients), server, undefined, 'accounts-load.mjs', { shed: true });
+  const register = await measure('POST /app/user/register', registerLoad(server.url, clients, 'w1'), server, undefined, 'accounts-load.mjs', { shed: true });
+
+  // A retry storm: every answer, shed or not, is followed at once by the next attempt. /token is
+  // measured while the flood is under way (it starts before and ends after).
+  const flood = measure(`POST /app/user/login flood (${FLOOD_CONNECTIONS} conn.)`, {
+    ...loginLoad(server.url, FLOOD_CONNECTIONS), duration: SECONDS + FLOOD_LEAD_SECONDS + 1, timeout: FLOOD_ANSWER_SECONDS,
+  }, server, undefined, 'load.mjs', { shed: true });
+  await sleep(FLOOD_LEAD_SECONDS * 1000);
+  const tokenDuringFlood = await measure('GET /token during the login flood', tokenLoad(server.url, bearers), server, undefined, 'load.mjs', { eld: false });
+  const floodRun = await flood;
+  server.stop();
+
+  const workers = await startServer('workers', { WORKERS: String(MULTI_WORKERS) });
+  let loginWorkers;
+  if (workers.workers >= MULTI_WORKERS) {
+    await seed(workers.url);
+    loginWorkers = await measure(`POST /app/user/login, WORKERS=${MULTI_WORKERS}`, loginLoad(workers.url, clients * MULTI_WORKERS), workers, undefined, 'accounts-load.mjs', { shed: true });
+  }
+  workers.stop();
+
+  const vsScrypt = (name, run) => {
+    const r = run.ok2xx / scrypt.perSecond;
+    target(`${name} vs raw scrypt`, '>= 0.90', r.toFixed(2), r >= 0.9,
+      `${run.ok2xx.toFixed(1)} ok/s vs ${scrypt.perSecond.toFixed(1)} hashes/s; ${clients} clients honouring Retry-After; answers ${statusList(run)}`);
+  };
+  vsScrypt('login', login);
+  vsScrypt('register (a new account each)', register);
+  if (loginWorkers) {
+    info(`login WORKERS=${MULTI_WORKERS} vs 1 worker`, `${(loginWorkers.ok2xx / login.ok2xx).toFixed(2)}x`,
+      `${loginWorkers.ok2xx.toFixed(1)} vs ${login.ok2xx.toFixed(1)} ok/s; ${workers.workers} worker processes, ${clients * MULTI_WORKERS} clients; answers ${statusList(loginWorkers)}`);
+  } else {
+    info(`login WORKERS=${MULTI_WORKERS} vs 1 worker`, 'not supported by this server', 'WORKERS set, but the server started no worker processes');
+  }
+  const goodput = floodRun.ok2xx / scrypt.perSecond;
+  target('login flood: successful logins vs raw scrypt', '>= 0.60', goodput.toFixed(2), goodput >= 0.6,
+    `${FLOOD_CONNECTIONS} conn. resending at once, correct passwords: ${floodRun.ok2xx.toFixed(1)} ok/s; answers ${statusList(floodRun)}; ${floodRun.timeouts} unanswered within ${FLOOD_ANSWER_SECONDS} s`);
+  const kept = tokenDuringFlood.rps / unloaded;
+  target('/token during the login flood vs unloaded', '>= 0.50', kept.toFixed(2), kept >= 0.5 && tokenDuringFlood.errors === 0,
+    `${Math.round(tokenDuringFlood.rps)} vs ${Math.round(unloaded)} req/s; p99 ${tokenDuringFlood.p99} ms; errors ${tokenDuringFlood.errors}`);
+  target(`login flood: every attempt answered within ${FLOOD_ANSWER_SECONDS} s`, '0 unanswered', String(floodRun.timeouts), floodRun.errors === 0,
+    `max answer time ${floodRun.max} ms; errors ${floodRun.errors} (timeouts included; answers other than 2xx, 503 and 429)`);
+}
+
 function loginLoad(url, connections) {
   return { url: `${url}/app/user/login`, connections, accounts: { prefix: 'bench', count: SEED_USERS, password: PASSWORD } };
 }
 
-function registerLoad(url, connections) {
-  return { url: `${url}/app/user/register`, connections, accounts: { prefix: `r${Date.now().toString(36)}-`, password: PASSWORD } };
+// Every request a new, valid account: a prefix of this run and this server, then a counter.
+function registerLoad(url, connections, label) {
+  return { url: `${url}/app/user/register`, connections, accounts: { prefix: `r${runId}${label}-`, password: PASSWORD } };
 }
 
-async function seed(url) {
-  const bearers = [];
-  for (let i = 0; i < SEED_USERS; i++) {
-    const body = JSON.stringify({ userAccount: `bench${i}`, userPassword: PASSWORD });
-    const headers = { 'content-type': 'application/json' };
-    const reg = await fetch(`${url}/app/user/register`, { method: 'POST', headers, body });
-    if (reg.status !== 200 && reg.status !== 409) throw new Error(`seeding failed: register ${reg.status} ${await reg.text()}`);
-    const login = await fetch(`${url}/app/user/login`, { method: 'POST', headers, body });
-    if (login.status !== 200) throw new Error(`seeding failed: login ${login.status} ${await login.text()}`);
-    bearers.push((await login.json()).accessToken);
+const statusList = (run) => Object.entries(run.statusCodes).map(([code, n]) => `${n}x${code}`).join(', ') || 'none';
+
+// ---------------------------------------------------------------------------------------------------
+// The import command as users run it, next to raw scrypt with as many hashes at once as it uses (one per core).
+
+async function measureImports() {
+  const cores = availableParallelism();
+  const raw = await childResult(join(here, 'scrypt-throughput.mjs'), [String(Math.min(SECONDS, 8)), String(cores)]);
+  const rows = Math.max(20, Math.round(raw.perSecond * SECONDS));
+  const passwords = await childResult(join(here, 'import.mjs'), ['passwords', String(rows)]);
+  const accounts = await childResult(join(here, 'import.mjs'), ['accounts', String(IMPORT_ACCOUNTS)]);
+  const ratio = passwords.perSecond / raw.perSecond;
+  target('password import vs raw scrypt', '>= 0.80', ratio.toFixed(2), ratio >= 0.8,
+    `django-sqlite, ${passwords.rows} users: ${passwords.perSecond.toFixed(1)} users/s vs ${raw.perSecond.toFixed(1)} hashes/s (${cores} at once)`);
+  target(`accounts import, ${accounts.rows} accounts`, '< 60 s', `${accounts.wallSeconds.toFixed(1)} s`, accounts.wallSeconds < 60,
+    `against the built-in emulator, the whole command; ${accounts.perSecond.toFixed(0)} accounts/s while importing`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reporting
+
+function target(figure, goal, measured, met, details = '') {
+  targets.push({ figure, goal, measured, met: met ? 'met' : 'NOT met', details });
+}
+
+function info(figure, measured, details = '') {
+  targets.push({ figure, goal: '(no target)', measured, met: '', details });
+}
+
+function report() {
+  if (results.length > 0) {
+    console.log('\nRuns (ELD: the server\'s event-loop delay during the run, perf_hooks; the highest of its processes)');
+    table(['run', 'round', 'conn', 'req/s', 'ok/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'answers', 'ELD p99 ms', 'peak RSS MB'],
+      results.map((r) => [r.name, r.round ?? '', r.connections, Math.round(r.rps), r.ok2xx.toFixed(1), r.p50, r.p99, r.max, r.errors, statusList(r), r.eldP99 ?? 'n/a', r.peakRssMb]));
   }
-  return bearers;
+  console.log('\nTargets');
+  table(['figure', 'target', 'measured', 'met', 'details'], targets.map((t) => [t.figure, t.goal, t.measured, t.met, t.details]));
+  if (cited.length > 0) console.log(`\nCited, not measured by this bench:\n${cited.map((c) => `- ${c}`).join('\n')}`);
 }
 
-async function measure(name, spec, pid) {
+function table(head, rows) {
+  const widths = head.map((h, i) => Math.max(String(h).length, ...rows.map((row) => String(row[i]).length)));
+  // Text (the first column, and the last one of the targets) to the left, figures to the right.
+  const left = (i) => i === 0 || (head.at(-1) === 'details' && i === head.length - 1);
+  const line = (cells) => `| ${cells.map((c, i) => (left(i) ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
+  console.log(`${line(head)}\n|${widths.map((w, i) => (left(i) ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Measuring
+
+/**
+ * One load run against `server` (ours or a reference): throughput and latency from the load
+ * process, the peak RSS of the server's processes (sampled every 100 ms), and their event-loop delay.
+ * Every answer but 2xx is an error, except with `shed` (the login runs): there 503 and 429 are the
+ * server's expected refusals, counted apart (the table's answers column).
+ */
+async function measure(name, spec, server, round, loader = 'load.mjs', { shed = false, eld = true } = {}) {
   let peakRss = 0;
   let unmeasured;
-  const sample = () => { peakRss = Math.max(peakRss, rssOf(pid)); };
+  const sample = () => { peakRss = Math.max(peakRss, treeRss(server.pid)); };
+  if (eld) await eventLoopDelay(server.pid); // starts the probes' histograms afresh
   const sampler = setInterval(() => { try { sample(); } catch (err) { unmeasured ??= err; } }, 100);
-  const r = await childResult(join(here, 'load.mjs'), [], { ...spec, duration: SECONDS });
+  const r = await childResult(join(here, loader), [], { duration: SECONDS, ...spec });
   clearInterval(sampler);
   if (unmeasured) throw unmeasured;
   sample();
-  const flood = name.includes('flood');
+  const delay = eld ? await eventLoopDelay(server.pid) : undefined;
+  const shedOrLimited = (r.statusCodes['503'] ?? 0) + (r.statusCodes['429'] ?? 0);
   const row = {
     name,
+    round,
     connections: spec.connections,
     ...r,
-    // In a flood, 503s are the load shedding under test; anywhere else every non-2xx is an error.
-    shed: r.count5xx,
-    errors: r.errors + r.timeouts + r.non2xx - (flood ? r.count5xx : 0),
+    // The load's `errors` include its timeouts.
+    errors: r.errors + r.non2xx - (shed ? shedOrLimited : 0),
+    eldP99: delay?.p99,
     peakRssMb: Math.round(peakRss / 2 ** 20),
   };
   results.push(row);
   return row;
 }
 
-function printTable() {
-  const head = ['run', 'conn', 'req/s', '2xx/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', '503s', 'peak RSS MB'];
-  const rows = results.map((r) => [r.name, r.connections, Math.round(r.rps), r.ok2xx.toFixed(1), r.p50, r.p99, r.max, r.errors, r.shed, r.peakRssMb]);
-  const widths = head.map((h, i) => Math.max(String(h).length, ...rows.map((row) => String(row[i]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
-  console.log(`\n${line(head)}\n|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
+/** The event-loop delay each probed process of the tree saw since the previous call (the highest p99). */
+async function eventLoopDelay(pid) {
+  const pids = processTree(pid).filter(isProbed);
+  for (const p of pids) rmSync(join(eldDir, `${p}.json`), { force: true });
+  for (const p of pids) process.kill(p, 'SIGUSR2');
+  const deadline = Date.now() + 10_000;
+  const stats = [];
+  for (const p of pids) {
+    for (;;) {
+      try {
+        stats.push(JSON.parse(readFileSync(join(eldDir, `${p}.json`), 'utf8')));
+        break;
+      } catch {
+        if (Date.now() > deadline) return undefined;
+        await sleep(20);
+      }
+    }
+  }
+  return stats.length ? { p99: Math.max(...stats.map((s) => s.p99)) } : undefined;
 }
 
-// The resident set size of a running process, in bytes. A figure that cannot be measured stops the
-// bench: printing 0 would pass every memory target.
-function rssOf(pid) {
+// Only processes started with the probe get SIGUSR2 (it would end any other). Without /proc, the
+// process itself, which the bench started with the probe.
+function isProbed(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(eldProbe);
+  } catch {
+    return true;
+  }
+}
+
+/** `pid` and its descendants (cluster workers), where /proc lists children; else `pid` alone. */
+function processTree(pid) {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    try {
+      all.push(...readFileSync(`/proc/${all[i]}/task/${all[i]}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      // no /proc: the process alone
+    }
+  }
+  return all;
+}
+
+// The resident set size of a process and its children, in bytes. A figure that cannot be measured
+// stops the bench: printing 0 would pass every memory target.
+function treeRss(pid) {
+  return processTree(pid).reduce((sum, p) => sum + rssOf(p, p === pid), 0);
+}
+
+function rssOf(pid, required) {
   let procStatus;
   try {
     procStatus = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -225,7 +418,10 @@ function rssOf(pid) {
     procStatus = undefined; // no /proc here (macOS, BSD): ask ps
   }
   const kib = procStatus === undefined ? rssFromPs(pid) : Number(/VmRSS:\s+(\d+) kB/.exec(procStatus)?.[1]);
-  if (!Number.isFinite(kib) || kib <= 0) throw new Error(`cannot measure the RSS of process ${pid}: no /proc/${pid}/status VmRSS and no usable ps`);
+  if (!Number.isFinite(kib) || kib <= 0) {
+    if (!required) return 0; // a child that just ended
+    throw new Error(`cannot measure the RSS of process ${pid}: no /proc/${pid}/status VmRSS and no usable ps`);
+  }
   return kib * 1024;
 }
 
@@ -237,6 +433,9 @@ function rssFromPs(pid) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Processes
+
 async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -247,6 +446,8 @@ async function freePort() {
     srv.on('error', reject);
   });
 }
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function childResult(file, args, message) {
   return new Promise((resolve, reject) => {
@@ -260,17 +461,27 @@ function childResult(file, args, message) {
   });
 }
 
+const probed = { execArgv: ['--require', eldProbe] };
+
 async function startReference(mode) {
   const port = await freePort();
-  const child = fork(join(here, 'reference-server.mjs'), [mode, String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(here, 'reference-server.mjs'), [mode, String(port)], {
+    ...probed, env: { ...process.env, BENCH_ELD_DIR: eldDir }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   children.add(child);
   await new Promise((resolve) => child.once('message', resolve));
   return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => { child.kill(); children.delete(child); } };
 }
 
-async function startServer(extraEnv = {}) {
+/**
+ * The standalone server as users start it (the bin), on the bench's SQLite file (or DATABASE_URL).
+ * `workers`: how many worker processes it runs (0 when it runs in one process, as a server that
+ * does not know WORKERS does whatever it is asked).
+ */
+async function startServer(label, extraEnv = {}) {
   const port = await freePort();
-  const { METRICS_PORT: _, ...inherited } = process.env;
+  // Settings of the caller's shell that would change what is measured are not passed on.
+  const { METRICS_PORT: _m, WORKERS: _w, ...inherited } = process.env;
   const env = {
     ...inherited,
     ...extraEnv,
@@ -279,19 +490,62 @@ async function startServer(extraEnv = {}) {
     DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:${join(dataDir, 'bench.sqlite')}`,
     LOG_LEVEL: 'warn',
     NODE_ENV: 'development',
-    // Every load comes from one address: the per-address registration limit would turn the seeding and
-    // the register run into 429s. The bench measures throughput, not the abuse limits.
+    // All load comes from one address, and every registration attempt counts against it: the default
+    // (20 an hour) would turn the seeding and the register run into 429s. The login limits keep their
+    // defaults: correct passwords never reach them.
     REGISTER_MAX_PER_ADDRESS: '1000000',
+    BENCH_ELD_DIR: eldDir,
   };
-  const child = fork(serverCli, ['serve'], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(serverCli, ['serve'], { ...probed, env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   children.add(child);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
+  const stop = () => { child.kill('SIGTERM'); children.delete(child); };
+  for (let i = 0; i < 300; i++) {
     const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-    if (ready) return { url, pid: child.pid, stop: () => { child.kill('SIGTERM'); children.delete(child); } };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (ready) {
+      const wanted = Number(extraEnv.WORKERS ?? 0);
+      let workers = processTree(child.pid).length - 1;
+      // The first worker answers /readyz; the others may still be starting.
+      for (let j = 0; j < 50 && wanted > 1 && workers < wanted; j++) {
+        await sleep(100);
+        workers = processTree(child.pid).length - 1;
+      }
+      return { label, url, pid: child.pid, workers, stop, exited };
+    }
+    if (child.exitCode !== null) break;
+    await sleep(100);
   }
-  throw new Error('the server did not become ready');
+  throw new Error(`the server (${label}) did not become ready`);
+}
+
+/** Registers the seeded users (once per database) and logs them in: one bearer each, used once. */
+async function seed(url) {
+  const bearers = new Array(SEED_USERS);
+  const headers = { 'content-type': 'application/json' };
+  // Two at a time (the hashing slots), each waiting out a 503's Retry-After as a client would.
+  const post = async (path, body) => {
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(`${url}${path}`, { method: 'POST', headers, body });
+      if (res.status !== 503 || attempt === 20) return res;
+      await sleep(1000 * Number(res.headers.get('retry-after') ?? 1));
+    }
+  };
+  let next = 0;
+  await Promise.all(Array.from({ length: HASH_SLOTS }, async () => {
+    for (let i = next++; i < SEED_USERS; i = next++) {
+      const body = JSON.stringify({ userAccount: `bench${i}`, userPassword: PASSWORD });
+      const reg = await post('/app/user/register', body);
+      if (reg.status !== 200 && reg.status !== 409) throw new Error(`seeding failed: register ${reg.status} ${await reg.text()}`);
+      const login = await post('/app/user/login', body);
+      if (login.status !== 200) throw new Error(`seeding failed: login ${login.status} ${await login.text()}`);
+      bearers[i] = (await login.json()).accessToken;
+      // One /token each, so that no measured run pays the first (uncached) read of a user.
+      const warm = await fetch(`${url}/token?channelName=bench-room`, { headers: { authorization: `Bearer ${bearers[i]}` } });
+      if (warm.status !== 200) throw new Error(`seeding failed: /token ${warm.status} ${await warm.text()}`);
+    }
+  }));
+  return bearers;
 }
 
 await main();

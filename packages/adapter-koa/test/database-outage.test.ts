@@ -106,6 +106,8 @@ describe('a database outage (PostgreSQL stopped, then frozen)', function () {
         .find((l) => l['requestId'] === res.headers['x-request-id'] && l['msg'] === 'request failed: database unavailable');
       expect(line, 'the log line of the failed login').to.not.equal(undefined);
       expect(JSON.stringify(line!['err'])).to.match(/ECONNREFUSED/);
+      // Knex's own complaints ("Acquire connection error: ...") go to the server's log, not the console.
+      expect(logs.lines.some((l) => l.includes('"component":"knex"') && l.includes('ECONNREFUSED')), 'Knex in the server log').to.equal(true);
     } finally {
       await pg.start();
     }
