@@ -1,7 +1,8 @@
 import { isDevelopmentEnv, readAgoraSettings, type AgoraConfig } from '@chat-app-server/adapter-agora';
 import { DEFAULT_PASSWORD_MIN_LENGTH } from '@chat-app-server/core';
+import { availableParallelism } from 'node:os';
 import { config as loadDotenv } from 'dotenv';
-import { DEFAULT_DATABASE_URL, MAX_WINDOW_SECONDS, readSettings, type Settings } from './settings.js';
+import { DEFAULT_DATABASE_URL, MAX_WINDOW_SECONDS, MAX_WORKERS, readSettings, type Settings } from './settings.js';
 
 export type { AgoraConfig };
 
@@ -64,6 +65,8 @@ export interface ServerConfig {
    * derived from the Agora call deadline. Checked against that deadline when the server is composed.
    */
   readonly registrationLeaseSeconds: number | undefined;
+  /** WORKERS: server processes sharing the API port (`auto` already resolved to the number of cores). */
+  readonly workers: number;
   readonly nodeEnv: string;
   /** Things worth a warning at start-up (http:// Agora URL, legacy token auth, ...). */
   readonly warnings: readonly string[];
@@ -167,6 +170,7 @@ export function loadConfig(env: Env): ServerConfig {
     principalCacheSize: s.PRINCIPAL_CACHE_SIZE,
     principalCacheTtlSeconds: s.PRINCIPAL_CACHE_TTL_SECONDS,
     verifiedTokenCacheSize: s.TOKEN_CACHE_SIZE,
+    workers: s.WORKERS === 'auto' ? Math.min(availableParallelism(), MAX_WORKERS) : s.WORKERS,
     nodeEnv: s.NODE_ENV,
     warnings,
   };

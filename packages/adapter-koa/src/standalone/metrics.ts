@@ -62,7 +62,8 @@ export class PrometheusMetrics implements Observer {
   });
   private readonly chatServiceState = new Gauge({
     name: 'chat_app_agora_credentials_state', help: 'Result of the latest Agora credentials check: 1 for the current state, 0 for the others.',
-    labelNames: ['state'] as const, registers: [this.registry],
+    // Several workers each check: a state is 1 when any worker saw it last (a sum would count workers).
+    labelNames: ['state'] as const, registers: [this.registry], aggregator: 'max',
   });
 
   constructor() {
@@ -102,8 +103,14 @@ export class PrometheusMetrics implements Observer {
   }
 }
 
+/** What the metrics listener serves: a {@link Registry}, or the workers' metrics summed by the primary. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 /** The metrics listener: `GET /metrics` in Prometheus' text format, nothing else. */
-export async function startMetricsServer(registry: Registry, port: number, host: string): Promise<{ server: Server; url: string }> {
+export async function startMetricsServer(registry: MetricsSource, port: number, host: string): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {

@@ -31,6 +31,13 @@ export interface ServerOverrides {
    * Default: new ones when `config.metricsPort` is set, none otherwise.
    */
   readonly metrics?: PrometheusMetrics;
+  /**
+   * Development mode only: the Agora (emulator) to use instead of starting one. The workers of one
+   * server share their primary's emulator, so that they agree on the App Certificate and the chat users.
+   */
+  readonly developmentAgora?: AgoraSettings;
+  /** The database is migrated already (by the primary of a cluster): do not run migrations. */
+  readonly migrated?: boolean;
 }
 
 /** A composed server: listen, then close (graceful). */
@@ -69,10 +76,14 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
     if (!isDevelopmentEnv(config.nodeEnv)) {
       throw new Error(`The built-in Agora Chat emulator is refused when NODE_ENV=${config.nodeEnv}.`);
     }
-    const started = await startDevelopmentEmulator(logger);
-    emulator = started.emulator;
-    const { appId, appCertificate, appKey, restApiUrl } = started.agora;
-    agora = { appId, appCertificate, appKey, restApiUrl };
+    if (overrides.developmentAgora) {
+      agora = overrides.developmentAgora;
+    } else {
+      const started = await startDevelopmentEmulator(logger);
+      emulator = started.emulator;
+      const { appId, appCertificate, appKey, restApiUrl } = started.agora;
+      agora = { appId, appCertificate, appKey, restApiUrl };
+    }
   } else {
     const { appId, appCertificate, appKey, restApiUrl } = config.agora;
     agora = { appId, appCertificate, appKey, restApiUrl };
@@ -89,8 +100,10 @@ export async function buildServer(config: ServerConfig, overrides: ServerOverrid
       queryTimeoutMs: config.databaseQueryTimeoutSeconds * 1000,
       log: databaseLog(logger),
     });
-    const applied = await migrate(config.databaseUrl, knex, () => createDatabase(config.databaseUrl, { ...where, queryTimeoutMs: 0, log: databaseLog(logger) }));
-    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    if (!overrides.migrated) {
+      const applied = await migrate(config.databaseUrl, knex, () => createDatabase(config.databaseUrl, { ...where, queryTimeoutMs: 0, log: databaseLog(logger) }));
+      if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    }
     const metrics = overrides.metrics ?? (config.metricsPort === undefined ? undefined : new PrometheusMetrics());
     const container = createContainer({
       config, knex, agora, logger,
@@ -138,6 +151,19 @@ async function migrate(url: string, knex: Knex, untimed: () => Knex): Promise<st
     return await migrateLatest(migrator);
   } finally {
     await migrator.destroy();
+  }
+}
+
+/**
+ * Applies the migrations as {@link buildServer} does (no query timeout: a migration may take long), on
+ * a connection of its own that it closes. The primary of `WORKERS=N` runs it once, before the workers.
+ */
+export async function migrateDatabase(config: Pick<ServerConfig, 'databaseUrl'>, logger: PinoLogger): Promise<string[]> {
+  const knex = createDatabase(config.databaseUrl, { queryTimeoutMs: 0, log: databaseLog(logger) });
+  try {
+    return await migrateLatest(knex);
+  } finally {
+    await knex.destroy();
   }
 }
 

@@ -11,6 +11,8 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/chat-app-server.sqlite';
 export const MAX_WINDOW_SECONDS = 7 * 86_400;
 /** Bearer principals cached: enough for every active client of a busy instance. */
 const DEFAULT_PRINCIPAL_CACHE_SIZE = 10_000;
+/** More processes than this only multiply memory and database connections. */
+export const MAX_WORKERS = 256;
 
 const whole = (minimum: number, maximum: number, fallback: number | undefined, description: string) =>
   Type.Integer({ minimum, maximum, description, ...(fallback === undefined ? {} : { default: fallback }) });
@@ -54,6 +56,11 @@ export const SETTINGS = Type.Object({
   METRICS_HOST: Type.String({ default: '127.0.0.1', description: 'The metrics listener address.' }),
   REGISTRATION_LEASE_SECONDS: Type.Optional(whole(1, 3600, undefined, 'How long one registration attempt owns its account (and a crash locks it); unset: the Agora call deadline plus 5 s. Must be longer than that deadline.')),
   AGORA_CHECK_INTERVAL_SECONDS: whole(0, 86_400, 60, 'Seconds between Agora credentials checks; 0: only at start-up.'),
+  WORKERS: Type.Union([Type.Integer({ minimum: 1, maximum: MAX_WORKERS }), Type.Literal('auto')], {
+    default: 1,
+    expected: `must be a whole number from 1 to ${MAX_WORKERS}, or auto (one per core)`,
+    description: 'Server processes sharing the API port; `auto`: one per core.',
+  }),
 });
 
 export type Settings = Static<typeof SETTINGS>;
@@ -91,6 +98,8 @@ function decode(schema: TSchema, raw: string): unknown {
   const aliases = schema['aliases'] as Record<string, unknown> | undefined;
   if (aliases && Object.hasOwn(aliases, raw.toLowerCase())) return aliases[raw.toLowerCase()];
   if (schema.type === 'integer') return /^\d+$/.test(raw) ? Number(raw) : raw;
+  // A number or a word (WORKERS=4, WORKERS=auto): digits are the number, anything else the word.
+  if ((schema.anyOf as TSchema[] | undefined)?.some((option) => option.type === 'integer')) return /^\d+$/.test(raw) ? Number(raw) : raw.toLowerCase();
   if (schema.type === 'boolean') {
     const lower = raw.toLowerCase();
     if (lower === 'true' || lower === '1') return true;
