@@ -26,9 +26,8 @@ class ServerProcess {
   private waiters: Array<() => void> = [];
 
   constructor(cwd: string, env: Record<string, string>) {
-    // The thread pool the launcher (bin/chat-app-server.cjs) gives the server. With Node's default 4,
-    // 2 hashes and 2 SQLite connections waiting for the write lock can hold every thread while the
-    // connection that has the lock waits for one to commit (seen here as an occasional SQLITE_BUSY).
+    // The thread pool the launcher (bin/chat-app-server.cjs) gives the server: 4 SQLite connections per
+    // worker next to 2 hashes, as in production.
     const pool = { UV_THREADPOOL_SIZE: '8' };
     this.child = spawn(process.execPath, CLI, { cwd, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', ...pool, ...env } });
     let partial = '';
