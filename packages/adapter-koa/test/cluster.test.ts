@@ -265,6 +265,11 @@ describe('the WORKERS setting', () => {
     expect(loadConfig({ WORKERS: ' AUTO ' }).workers).to.equal(availableParallelism());
   });
 
+  it('refuses several workers on an in-memory SQLite database, which each process would have its own of', () => {
+    expect(() => loadConfig({ WORKERS: '2', DATABASE_URL: 'sqlite::memory:' })).to.throw(ConfigError, /WORKERS above 1 needs a database the workers share/);
+    expect(loadConfig({ WORKERS: '1', DATABASE_URL: 'sqlite::memory:' }).workers).to.equal(1);
+  });
+
   for (const bad of ['0', '-1', 'many', '2.5', '257']) {
     it(`refuses WORKERS=${bad}, naming it`, () => {
       expect(() => loadConfig({ WORKERS: bad })).to.throw(ConfigError, /WORKERS must be a whole number from 1 to 256, or auto/);
