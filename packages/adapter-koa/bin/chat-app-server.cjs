@@ -11,6 +11,17 @@
 // Where priorities cannot be changed, the pool is simply created at normal priority.
 process.env.UV_THREADPOOL_SIZE ??= '8';
 
+// V8 moves objects of an allocation site straight to the old generation ("pretenures" them) once most
+// of them outlived a young collection. Start-up (migrations, the first requests waiting on the
+// database together) convinces it that per-request objects live long; from then on every request's
+// garbage, with the token buffers it references, waits for full collections: twice the RSS, many
+// mark-compact pauses (see README, "Performance"). The server's request objects are short-lived.
+// Set before any server code is compiled, so no allocation site was decided yet; a pretenuring flag
+// on node's command line (`node --allocation-site-pretenuring bin/chat-app-server.cjs`) wins.
+if (!process.execArgv.some((flag) => /allocation[-_]site[-_]pretenuring/.test(flag))) {
+  require('node:v8').setFlagsFromString('--no-allocation-site-pretenuring');
+}
+
 const { Worker } = require('node:worker_threads');
 
 const command = process.argv[2];

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -521,6 +521,21 @@ describe('the CLI', function () {
         expect(nice[0], 'the main thread keeps its priority').to.equal(0);
       }
       expect(code).to.equal(0);
+    });
+
+    it('turns V8\'s allocation-site pretenuring off before loading the server, unless node was given a pretenuring flag', async () => {
+      // The launcher sets the flag at run time; a preload records what it asks V8 for.
+      const recorder = join(cwd, 'record-v8-flags.cjs');
+      writeFileSync(recorder, `const v8 = require('node:v8'); const set = v8.setFlagsFromString.bind(v8); const asked = [];
+        v8.setFlagsFromString = (flags) => { asked.push(flags); set(flags); };
+        process.on('exit', () => process.stderr.write('V8 FLAGS ' + JSON.stringify(asked) + '\\n'));`);
+      const flagsAsked = (stderr: string) => JSON.parse(/V8 FLAGS (.*)/.exec(stderr)?.[1] ?? 'null') as string[] | null;
+      const byDefault = await run(['help'], { NODE_OPTIONS: `--require ${recorder}` }, undefined, launcher);
+      expect(byDefault.code, byDefault.stderr).to.equal(0);
+      expect(flagsAsked(byDefault.stderr)).to.deep.equal(['--no-allocation-site-pretenuring']);
+      const chosen = await run(['help'], { NODE_OPTIONS: `--require ${recorder}` }, undefined, ['--allocation-site-pretenuring', ...launcher]);
+      expect(chosen.code, chosen.stderr).to.equal(0);
+      expect(flagsAsked(chosen.stderr)).to.deep.equal([]);
     });
 
     it('says how to build when dist/ is missing, instead of failing with a stack trace', async () => {

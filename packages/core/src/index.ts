@@ -20,7 +20,7 @@ export { ChatProvisioner, type ChatUser, type ChatUserBatchResult, type ChatUser
 export {
   TokenIssuer, checkedIssueSecond, type ChatSubject, type IssuedToken, type IssueOptions, type RtcGrant, type VerifiedChatToken,
 } from './ports/token-issuer.js';
-export { PasswordHasher } from './ports/password-hasher.js';
+export { PasswordHasher, type HashReservation } from './ports/password-hasher.js';
 export { Clock } from './ports/clock.js';
 export { LoginThrottle, type ThrottleDecision, type ThrottleLimit } from './ports/login-throttle.js';
 export { ChatUsernamePolicy } from './ports/chat-username-policy.js';

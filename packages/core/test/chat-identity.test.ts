@@ -173,6 +173,21 @@ describe('ScryptPasswordHasher defaults', function () {
   });
 });
 
+describe('ScryptPasswordHasher under load', function () {
+  it('logs refused hashes as one summary line, not one line per refusal', async function () {
+    const lines: Array<{ fields: Record<string, unknown>; message: string }> = [];
+    const hasher = new ScryptPasswordHasher({
+      parameters: { logN: 14, r: 8, p: 1 }, concurrency: 1, maxQueue: 0,
+      logger: { warn: (fields, message) => void lines.push({ fields, message }) },
+    });
+    const running = hasher.hash('takes the only slot');
+    for (let i = 0; i < 50; i++) expect(() => hasher.checkCapacity('flooder')).to.throw();
+    await running;
+    expect(lines).to.have.length(1);
+    expect(lines[0]!.message).to.contain('saturated');
+  });
+});
+
 describe('WorkLimiter', function () {
   it('runs at most `concurrency` jobs, queues up to maxQueue and sheds the rest', async function () {
     const limiter = new WorkLimiter({ concurrency: 2, maxQueue: 1 });
@@ -216,6 +231,69 @@ describe('WorkLimiter', function () {
     expect(order.slice(0, 3)).to.deep.equal(['a0', 'a1', 'b']);
     expect(order).to.have.length(5);
     expect(limiter.queued).to.equal(0);
+  });
+
+  it('serves a client with nothing running before the queue of a client whose jobs hold the slots', async function () {
+    const limiter = new WorkLimiter({ concurrency: 2, maxQueue: 8 });
+    const order: string[] = [];
+    const gates = new Map<string, () => void>();
+    // Each job runs until the test lets it end, so the order of starts depends on admission alone.
+    const job = (name: string) => () => {
+      order.push(name);
+      return new Promise<void>((resolve) => gates.set(name, resolve));
+    };
+    const flood = ['a0', 'a1', 'a2', 'a3'].map((name) => limiter.run(job(name), { client: 'flooder' }));
+    const light = limiter.run(job('b0'), { client: 'light' });
+    expect(order).to.deep.equal(['a0', 'a1']);
+    gates.get('a0')!();
+    await flood[0];
+    // Round-robin alone would start a2: the flooder's queue was there first.
+    expect(order).to.deep.equal(['a0', 'a1', 'b0']);
+    gates.get('a1')!();
+    gates.get('b0')!();
+    await Promise.all([flood[1], light]);
+    for (const name of ['a2', 'a3']) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gates.get(name)!();
+    }
+    await Promise.all(flood);
+    expect(order).to.deep.equal(['a0', 'a1', 'b0', 'a2', 'a3']);
+  });
+
+  it('keeps one job per slot waiting even when the wait estimate exceeds maxWaitMs, so slots never idle', async function () {
+    const limiter = new WorkLimiter({ concurrency: 2, maxQueue: 8, maxWaitMs: 10 });
+    const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve('done'), 40));
+    await limiter.run(slow); // teaches the limiter that a job takes far longer than maxWaitMs
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map(() => limiter.run(slow)));
+    // Two run, two wait for the next free slots, the fifth would wait a second round: refused.
+    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+  });
+
+  it('counts reserved places before their jobs run, so a burst is refused at the door, and gives released places back', async function () {
+    const limiter = new WorkLimiter({ concurrency: 2, maxQueue: 8, maxWaitMs: 10 });
+    await limiter.run(() => new Promise((resolve) => setTimeout(resolve, 40))); // a job takes far longer than maxWaitMs
+    // A burst arrives at once and every request has database work to do before it hashes.
+    const admitted = [];
+    let refused = 0;
+    for (let i = 0; i < 10; i++) {
+      try {
+        admitted.push(limiter.reserve('flooder'));
+      } catch (err) {
+        expect(err).to.have.property('code', 'server_busy');
+        refused++;
+      }
+    }
+    // Two for the free slots and one waiting per slot; the rest never reach the database.
+    expect([admitted.length, refused]).to.deep.equal([4, 6]);
+    expect(() => limiter.checkCapacity('flooder')).to.throw();
+    // Another client still gets in ahead of the flooder's waiting jobs.
+    const light = limiter.reserve('light');
+    light.release();
+    admitted.pop()!.release();
+    admitted.pop()!.release();
+    limiter.reserve('flooder');
+    const ran = await Promise.allSettled(admitted.map((reservation) => limiter.run(async () => 'ran', { client: 'flooder', reservation })));
+    expect(ran.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled']);
   });
 
   it('frees the slot when a job fails', async function () {

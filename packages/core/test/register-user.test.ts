@@ -107,6 +107,29 @@ describe('RegisterUser', function () {
     await from('a4', '10.0.0.1');
   });
 
+  it('remembers an address that the limit refused: until its window ends, refusing it costs no database work', async function () {
+    const { core, clock, throttle } = aTestCore({ registrationLimits: { maxPerAddress: 1, windowSeconds: 600 } });
+    let claims = 0;
+    const claim = throttle.claim.bind(throttle);
+    throttle.claim = (limits, now) => {
+      claims++;
+      return claim(limits, now);
+    };
+    const from = (account: string, clientAddress: string) => core.registerUser.execute({ account, password: 'password1', clientAddress });
+    await from('a1', '10.0.0.1');
+    await expectCode(from('a2', '10.0.0.1'), 'too_many_attempts');
+    expect(claims).to.equal(2);
+    clock.advance(400_000);
+    const again = await expectCode(from('a3', '10.0.0.1'), 'too_many_attempts');
+    expect(again).to.have.property('retryAfterSeconds', 200);
+    expect(() => core.registerUser.admit('10.0.0.1')).to.throw().with.property('code', 'too_many_attempts');
+    expect(claims, 'the remembered refusal read no throttle').to.equal(2);
+    core.registerUser.admit('10.0.0.2');
+    clock.advance(200_000);
+    await from('a4', '10.0.0.1');
+    expect(claims).to.equal(3);
+  });
+
   it('sheds load with server_busy when the hashing queue is full', async function () {
     const { ScryptPasswordHasher } = await import('../src/index.js');
     const { core, users } = aTestCore({

@@ -59,6 +59,25 @@ export interface RouteContract<
   readonly errors: ReadonlyArray<AnyErrorCode | readonly [AnyErrorCode, number]>;
 }
 
+/** A place held for a request by a route's admission, until the request ends. */
+export interface Admission {
+  release(): void;
+}
+
+/** The place that the route's admission holds for this request, if it holds one. */
+export function admissionOf(ctx: Context): Admission | undefined {
+  return ctx.state['admission'] as Admission | undefined;
+}
+
+/**
+ * A route's admission by a hashing use case (login, register): refused before the body is read, so
+ * that under a flood refusing stays cheap. A use case replaced by one that only executes (a test
+ * double, an embedder's decorator) is admitted by its own `execute` instead.
+ */
+export function earlyAdmission(useCase: { admit?(clientAddress?: string): Admission }): (ctx: Context) => Admission | undefined {
+  return (ctx) => (typeof useCase.admit === 'function' ? useCase.admit(ctx.ip) : undefined);
+}
+
 /** The validated request parts a handler receives, typed by its contract's schemas. */
 export interface RouteInput<C extends RouteContract> {
   readonly body: C['body'] extends TObject ? Static<C['body']> : undefined;
@@ -111,18 +130,28 @@ function literalsOf(schema: TSchema): string[] {
 
 /**
  * Registers `handler` for `contract` on `router` behind `guard`: the body, query and path parameters
- * are read and validated against the contract's schemas first.
+ * are read and validated against the contract's schemas first. `admit`, when given, runs before any
+ * of that and may throw to refuse the request (load shedding): a refusal then costs no body. What it
+ * returns (a place held for the request) is in `ctx.state.admission` for the handler, and released
+ * when the request ends, whatever the handler did with it.
  */
 export function serve<C extends RouteContract>(
   router: Router, contract: C, profile: ProfileContract, guard: readonly Middleware[], bodyLimitBytes: number,
   handler: (ctx: Context, input: RouteInput<C>) => Promise<void>,
+  admit?: (ctx: Context) => Admission | undefined,
 ): void {
   const queryNames = contract.query ? Object.keys(contract.query.properties) : [];
   const run: Middleware = async (ctx) => {
-    const body = contract.body ? validated(contract.body, await readJsonObject(ctx, bodyLimitBytes), profile, 'body') : undefined;
-    const query = contract.query ? validated(contract.query, parseQuery(ctx.querystring, queryNames), profile, 'query') : undefined;
-    const params = contract.params ? validated(contract.params, { ...ctx.params }, profile, 'path') : undefined;
-    await handler(ctx, { body, query, params } as RouteInput<C>);
+    const admission = admit?.(ctx);
+    try {
+      if (admission) ctx.state['admission'] = admission;
+      const body = contract.body ? validated(contract.body, await readJsonObject(ctx, bodyLimitBytes), profile, 'body') : undefined;
+      const query = contract.query ? validated(contract.query, parseQuery(ctx.querystring, queryNames), profile, 'query') : undefined;
+      const params = contract.params ? validated(contract.params, { ...ctx.params }, profile, 'path') : undefined;
+      await handler(ctx, { body, query, params } as RouteInput<C>);
+    } finally {
+      admission?.release();
+    }
   };
   if (contract.method === 'GET') router.get(contract.path, ...guard, run);
   else if (contract.method === 'DELETE') router.delete(contract.path, ...guard, run);

@@ -74,7 +74,7 @@ export function createContainer(inputs: ContainerInputs): Container {
   container.bind<Clock>(Clock).toConstantValue(inputs.clock ?? new SystemClock());
   const { metrics } = inputs;
   const observed: { observer?: Observer } = metrics ? { observer: metrics } : {};
-  container.bind<PasswordHasher>(PasswordHasher).toConstantValue(inputs.passwordHasher ?? new ScryptPasswordHasher(observed));
+  container.bind<PasswordHasher>(PasswordHasher).toConstantValue(inputs.passwordHasher ?? new ScryptPasswordHasher({ ...observed, logger: inputs.logger }));
   container.bind<ChatUsernamePolicy>(ChatUsernamePolicy).toConstantValue(new DefaultChatUsernamePolicy());
 
   container.bind<UserRepository>(UserRepository).toResolvedValue((knex: Knex) => new KnexUserRepository(knex), [TYPES.Knex]);

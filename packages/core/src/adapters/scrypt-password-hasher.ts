@@ -1,6 +1,7 @@
 import * as scryptKdf from 'scrypt-kdf';
 import { notify, type Observer } from '../ports/observer.js';
-import type { PasswordHasher } from '../ports/password-hasher.js';
+import type { Logger } from '../ports/logger.js';
+import type { HashReservation, PasswordHasher } from '../ports/password-hasher.js';
 import { WorkLimiter, type WorkOptions } from './work-limiter.js';
 
 // scrypt-kdf 4's typings declare named exports, but its code only has a default export (a class).
@@ -36,7 +37,15 @@ export interface ScryptPasswordHasherOptions {
   maxWaitMs?: number;
   /** Receives `password_hash` (queue wait) and `password_hash_shed` events. */
   observer?: Observer;
+  /**
+   * Told when hashes are refused: one line when shedding starts, then at most one line per
+   * {@link SHED_LOG_INTERVAL_MS} with the count (a line per refusal would cost a flood's CPU).
+   */
+  logger?: Logger;
 }
+
+/** While hashes are refused, how often the count is logged. */
+export const SHED_LOG_INTERVAL_MS = 10_000;
 
 /** {@link PasswordHasher} on scrypt-kdf: parameters and salt live in the base64 hash itself. */
 export class ScryptPasswordHasher implements PasswordHasher {
@@ -53,36 +62,66 @@ export class ScryptPasswordHasher implements PasswordHasher {
       concurrency,
       maxQueue: options.maxQueue ?? 4 * concurrency,
       maxWaitMs: options.maxWaitMs ?? 1000,
-      onShed: () => notify(observer, { kind: 'password_hash_shed' }),
+      onShed: () => {
+        notify(observer, { kind: 'password_hash_shed' });
+        this.shedCount++;
+        this.logShedding();
+      },
     });
+    this.logger = options.logger;
   }
 
-  async hash(password: string, client?: string): Promise<string> {
-    const key = await this.limiter.run(() => Scrypt.kdf(password, this.parameters), this.options('hash', client));
+  private readonly logger: Logger | undefined;
+  private shedCount = 0;
+  private shedLoggedAt = -Infinity;
+
+  private logShedding(): void {
+    if (!this.logger) return;
+    const now = performance.now();
+    if (now - this.shedLoggedAt < SHED_LOG_INTERVAL_MS) return;
+    const first = this.shedLoggedAt === -Infinity || now - this.shedLoggedAt >= 2 * SHED_LOG_INTERVAL_MS;
+    this.logger.warn(
+      { shed: this.shedCount, concurrency: this.limiter.concurrency, queued: this.limiter.queued },
+      first ? 'password hashing is saturated: refusing logins and registrations with server_busy' : 'password hashing still saturated: refused since the last report',
+    );
+    this.shedCount = 0;
+    this.shedLoggedAt = now;
+  }
+
+  async hash(password: string, client?: string, reservation?: HashReservation): Promise<string> {
+    const key = await this.limiter.run(() => Scrypt.kdf(password, this.parameters), this.options('hash', client, reservation));
     return Buffer.from(key).toString('base64');
   }
 
-  async verify(hash: string, password: string, client?: string): Promise<boolean> {
+  async verify(hash: string, password: string, client?: string, reservation?: HashReservation): Promise<boolean> {
     const params = paramsOf(hash);
-    if (!params) return false;
+    if (!params) {
+      reservation?.release();
+      return false;
+    }
     return this.limiter.run(async () => {
       try {
         return await Scrypt.verify(Buffer.from(hash, 'base64'), password);
       } catch {
         return false; // a tampered hash fails its checksum
       }
-    }, this.options('verify', client));
+    }, this.options('verify', client, reservation));
   }
 
-  private options(operation: 'hash' | 'verify', client: string | undefined): WorkOptions {
+  private options(operation: 'hash' | 'verify', client: string | undefined, reservation: HashReservation | undefined): WorkOptions {
     return {
       onStart: (queueWaitMs) => notify(this.observer, { kind: 'password_hash', operation, queueWaitMs }),
       ...(client === undefined ? {} : { client }),
+      ...(reservation === undefined ? {} : { reservation }),
     };
   }
 
   checkCapacity(client?: string): void {
     this.limiter.checkCapacity(client);
+  }
+
+  reserve(client?: string): HashReservation {
+    return this.limiter.reserve(client);
   }
 
   needsRehash(hash: string): boolean {

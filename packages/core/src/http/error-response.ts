@@ -85,8 +85,12 @@ function domainErrorResponse(err: DomainError & { code: ClientErrorCode }, table
     );
     return respond(table, status, err.code, 'The server cannot reach the chat service with its current configuration.', headers);
   }
-  // The driver's or the chat service's details (the error's cause) go to the log only.
-  if (status >= 500) logger?.warn({ err, requestId, code: err.code }, FAILURE_LOG_MESSAGES[err.code] ?? 'request failed: chat service or server busy');
+  // The driver's or the chat service's details (the error's cause) go to the log only. Load shedding is
+  // logged by the hasher, aggregated: under a flood, a line per refusal would spend the CPU that the
+  // refusal saves.
+  if (status >= 500 && err.code !== 'server_busy') {
+    logger?.warn({ err, requestId, code: err.code }, FAILURE_LOG_MESSAGES[err.code] ?? 'request failed: chat service unavailable');
+  }
   return respond(table, status, err.code, messageOf(err, table), headers);
 }
 

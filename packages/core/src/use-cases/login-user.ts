@@ -6,7 +6,7 @@ import type { Clock } from '../ports/clock.js';
 import type { LoginThrottle, ThrottleLimit } from '../ports/login-throttle.js';
 import type { Logger } from '../ports/logger.js';
 import { notify, type LoginOutcome, type Observer } from '../ports/observer.js';
-import type { PasswordHasher } from '../ports/password-hasher.js';
+import type { HashReservation, PasswordHasher } from '../ports/password-hasher.js';
 import type { IssuedToken } from '../ports/token-issuer.js';
 import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 import type { ChatAccountSaga } from './chat-account-saga.js';
@@ -18,6 +18,8 @@ export interface LoginUserCommand {
   readonly password: string;
   /** The client's address, throttled alongside the account. */
   readonly clientAddress?: string;
+  /** From {@link LoginUser.admit} for this client address: the place it holds is used, not taken anew. */
+  readonly admission?: HashReservation;
 }
 
 export interface LoggedIn {
@@ -68,6 +70,15 @@ export function loginThrottleLimits(limits: LoginLimits, accountKey: string, cli
   return result;
 }
 
+/** Holds a place in the hashing queue for one hash of `client`, or only checks capacity when the hasher cannot hold places. */
+export function admission(passwordHasher: PasswordHasher, client: string | undefined): HashReservation {
+  if (passwordHasher.reserve) return passwordHasher.reserve(client);
+  passwordHasher.checkCapacity?.(client);
+  return NOTHING_HELD;
+}
+
+export const NOTHING_HELD: HashReservation = Object.freeze({ release: () => undefined });
+
 /**
  * Checks a password and returns a chat user token. Unknown account and wrong password are one
  * `invalid_credentials`, and both cost one hash verification so they take the same time.
@@ -88,7 +99,21 @@ export class LoginUser {
       else if (hasCode(err, 'too_many_attempts')) this.observe('throttled');
       else if (!hasCode(err, 'invalid_request')) this.observe('error');
       throw err;
+    } finally {
+      input.admission?.release(); // refused before the hash (bad input, throttled): the place is given back
     }
+  }
+
+  /**
+   * Cheap admission, for callers to run before they read the request body: refuses a login that the
+   * hashing queue would refuse anyway, so that a flood is answered without parsing, validation or
+   * database work, and holds the admitted login's place in the hashing queue (pass it to
+   * {@link execute} as `admission`; release it when the login is not executed). Without the hold, a
+   * burst that arrives at once would pass the check together and be refused after its body was read.
+   * @throws ServerBusyError
+   */
+  admit(clientAddress?: string): HashReservation {
+    return admission(this.deps.passwordHasher, clientAddress);
   }
 
   private observe(outcome: LoginOutcome): void {
@@ -100,27 +125,31 @@ export class LoginUser {
     const password = parsePresentedPassword(input.password);
     const { users, passwordHasher, loginThrottle } = this.deps;
     const client = input.clientAddress;
-    // Under a login flood, refuse before the database work of a request that cannot be hashed.
-    passwordHasher.checkCapacity?.(client);
-
-    // The attempt is counted before the password is checked, so parallel guesses cannot overshoot a
-    // limit; a correct password gives the attempt back.
-    const limits = this.limitsFor(account.accountKey, client);
-    const decision = await loginThrottle.claim(limits, this.now());
-    if (!decision.allowed) throw new TooManyAttemptsError(decision.retryAfterSeconds);
-    const [pair, ...shared] = limits.map((limit) => limit.key);
-
+    // Under a login flood, refuse before the database work of a request that cannot be hashed, and
+    // hold the admitted request's place in the hashing queue through that work: otherwise a burst
+    // passes the check at once, does its database work, and is mostly refused afterwards.
+    const reservation = input.admission ?? this.admit(client);
     let user: UserRecord | undefined;
     let ok: boolean;
+    const limits = this.limitsFor(account.accountKey, client);
+    const [pair, ...shared] = limits.map((limit) => limit.key);
     try {
-      user = await users.findByAccountKey(account.accountKey);
-      ok = user?.passwordHash
-        ? await passwordHasher.verify(user.passwordHash, password, client)
-        : (await passwordHasher.verify(await this.decoy(), password, client), false);
-    } catch (err) {
-      // Busy hasher, database failure: no password was judged, so the attempt does not count.
-      await this.settle(() => loginThrottle.release(limits.map((limit) => limit.key)));
-      throw err;
+      // The attempt is counted before the password is checked, so parallel guesses cannot overshoot a
+      // limit; a correct password gives the attempt back.
+      const decision = await loginThrottle.claim(limits, this.now());
+      if (!decision.allowed) throw new TooManyAttemptsError(decision.retryAfterSeconds);
+      try {
+        user = await users.findByAccountKey(account.accountKey);
+        ok = user?.passwordHash
+          ? await passwordHasher.verify(user.passwordHash, password, client, reservation)
+          : (await passwordHasher.verify(await this.decoy(), password, client, reservation), false);
+      } catch (err) {
+        // Busy hasher, database failure: no password was judged, so the attempt does not count.
+        await this.settle(() => loginThrottle.release(limits.map((limit) => limit.key)));
+        throw err;
+      }
+    } finally {
+      reservation.release();
     }
     if (!user || !ok) throw new InvalidCredentialsError();
     // The owner proved the password from this address: forget its failures there; failures that

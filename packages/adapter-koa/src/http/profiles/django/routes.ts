@@ -2,7 +2,7 @@ import type { IssuedToken, Principal, RtcRole } from '@chat-app-server/core';
 import type { Router } from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { requiredBearer, tokenCaller } from '../../authenticate.js';
-import { serve, type RouteContract } from '../../contract.js';
+import { admissionOf, earlyAdmission, serve, type Admission, type RouteContract } from '../../contract.js';
 import { errorMiddleware } from '../../error-middleware.js';
 import { requestIdMiddleware } from '../../request-id.js';
 import type { HttpCore, ProfileSettings } from '../../routes.js';
@@ -15,19 +15,21 @@ import type { Static } from '@sinclair/typebox';
  */
 export function djangoRoutes(router: Router, core: HttpCore, settings: ProfileSettings): void {
   const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(settings.logger, DJANGO_PROFILE.errors)];
-  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5]) =>
-    serve(router, contract, DJANGO_PROFILE, guard, settings.bodyLimitBytes, handler);
+  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5], admit?: (ctx: Context) => Admission | undefined) =>
+    serve(router, contract, DJANGO_PROFILE, guard, settings.bodyLimitBytes, handler, admit);
+  const admitRegister = earlyAdmission(core.registerUser);
+  const admitLogin = earlyAdmission(core.loginUser);
   const R = DJANGO_ROUTES;
 
   route(R.register, async (ctx, { body }) => {
-    await core.registerUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
+    await core.registerUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip, admission: admissionOf(ctx) });
     ok(ctx, R.register, { code: 200 });
-  });
+  }, admitRegister);
 
   route(R.login, async (ctx, { body }) => {
-    const { principal, chatToken } = await core.loginUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
+    const { principal, chatToken } = await core.loginUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip, admission: admissionOf(ctx) });
     ok(ctx, R.login, loggedIn(principal, chatToken));
-  });
+  }, admitLogin);
 
   route(R.token, async (ctx, { query }) => {
     const { principal } = await tokenCaller(ctx, core, settings.tokenAuth, query.userAccount);

@@ -3,7 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import type { Router } from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { optionalCaller, requiredBearer, tokenCaller } from '../../authenticate.js';
-import { serve, type RouteContract } from '../../contract.js';
+import { admissionOf, earlyAdmission, serve, type Admission, type RouteContract } from '../../contract.js';
 import { errorMiddleware } from '../../error-middleware.js';
 import { requestIdMiddleware } from '../../request-id.js';
 import type { HttpCore, ProfileSettings } from '../../routes.js';
@@ -20,17 +20,19 @@ export const JAVA_PATH_PREFIXES: readonly string[] = ['/app/chat/', '/token/rtc/
  */
 export function javaRoutes(router: Router, core: HttpCore, settings: ProfileSettings): void {
   const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(settings.logger, JAVA_PROFILE.errors)];
-  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5]) =>
-    serve(router, contract, JAVA_PROFILE, guard, settings.bodyLimitBytes, handler);
+  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5], admit?: (ctx: Context) => Admission | undefined) =>
+    serve(router, contract, JAVA_PROFILE, guard, settings.bodyLimitBytes, handler, admit);
+  const admitRegister = earlyAdmission(core.registerUser);
+  const admitLogin = earlyAdmission(core.loginUser);
   const R = JAVA_ROUTES;
 
   route(R.register, async (ctx, { body }) => {
-    await core.registerUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
+    await core.registerUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip, admission: admissionOf(ctx) });
     ok(ctx, R.register, { code: 'RES_OK', statusCode: 200 });
-  });
+  }, admitRegister);
 
   route(R.login, async (ctx, { body }) => {
-    const { principal, chatToken } = await core.loginUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip });
+    const { principal, chatToken } = await core.loginUser.execute({ account: body.userAccount, password: body.userPassword, clientAddress: ctx.ip, admission: admissionOf(ctx) });
     ok(ctx, R.login, {
       code: 'RES_OK',
       statusCode: 200,
@@ -40,7 +42,7 @@ export function javaRoutes(router: Router, core: HttpCore, settings: ProfileSett
       chatUserName: principal.chatUsername,
       agoraUid: String(principal.agoraUid),
     });
-  });
+  }, admitLogin);
 
   // The demo's tokens carry every RTC publishing privilege: its clients join as broadcasters.
   const rtcToken = async (ctx: Context, contract: typeof R.rtcToken | typeof R.chatRtcTokenOwnUid, principal: Principal, channelName: string, agoraUid?: number) => {
