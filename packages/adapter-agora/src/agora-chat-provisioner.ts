@@ -51,6 +51,9 @@ export interface AgoraChatProvisionerOptions {
   readonly clock?: Clock;
 }
 
+/** The default budget of one Agora Chat call, retries included, ms. */
+export const DEFAULT_AGORA_DEADLINE_MS = 10_000;
+
 /** Agora's documented maximum for one batch registration. */
 export const MAX_BATCH_SIZE = 60;
 
@@ -65,6 +68,12 @@ export const MAX_BATCH_SIZE = 60;
 export class AgoraChatProvisioner implements ChatProvisioner {
   private readonly client: AgoraRestClient;
   private readonly tokens: AppTokenCache;
+  /**
+   * Every call settles within this (ms), retries, backoff and `Retry-After` waits included: the REST
+   * client checks it before each try, bounds each try's timeout by what is left, and never waits
+   * past it. The registration lease is derived from it.
+   */
+  readonly deadlineMs: number;
 
   constructor(options: AgoraChatProvisionerOptions) {
     assertAgoraCredentials(options.appId, options.appCertificate);
@@ -75,7 +84,8 @@ export class AgoraChatProvisioner implements ChatProvisioner {
       throw new RangeError('appTokenLifetimeSeconds must be an integer from 60 to 86400.');
     }
     const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 3000);
-    const deadlineMs = positive('deadlineMs', options.deadlineMs ?? 10_000);
+    const deadlineMs = positive('deadlineMs', options.deadlineMs ?? DEFAULT_AGORA_DEADLINE_MS);
+    this.deadlineMs = deadlineMs;
     const retries = options.retries ?? 3;
     if (!Number.isInteger(retries) || retries < 0) throw new RangeError('retries must be a non-negative integer.');
     this.tokens = new AppTokenCache(options.appId, options.appCertificate, lifetime, options.clock ?? new SystemClock());

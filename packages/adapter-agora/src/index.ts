@@ -1,4 +1,4 @@
-export { AgoraChatProvisioner, MAX_BATCH_SIZE, type AgoraChatProvisionerOptions } from './agora-chat-provisioner.js';
+export { AgoraChatProvisioner, DEFAULT_AGORA_DEADLINE_MS, MAX_BATCH_SIZE, type AgoraChatProvisionerOptions } from './agora-chat-provisioner.js';
 export { AgoraTokenIssuer, DEFAULT_VERIFIED_CACHE_SIZE, type AgoraTokenIssuerOptions } from './agora-token-issuer.js';
 export { AgoraNetworkError, AgoraResponseError } from './agora-errors.js';
 export { parseAppKey, type AppKeyParts } from './app-key.js';

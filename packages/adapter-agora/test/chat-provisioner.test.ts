@@ -14,7 +14,11 @@ import { APP_CERT, APP_ID, OTHER_CERT, dumpErrorChain, freshName, provisionerFor
 describe('AgoraChatProvisioner against the emulator', function () {
   const emulator = useEmulator();
 
-  chatProvisionerContract('Agora Chat emulator() over loopback', async () => ({ provisioner: provisionerFor(emulator()) }));
+  chatProvisionerContract('Agora Chat emulator() over loopback', async () => ({
+    provisioner: provisionerFor(emulator(), { timeoutMs: 400, deadlineMs: 1500 }),
+    // Requests hang until the emulator closes; the suite clears the queue after each test.
+    hang: () => emulator().faults.delayNext(1000, 3_600_000),
+  }));
 
   describe('happy paths', function () {
     it('creates a user and returns the uuid and creation time Agora reports', async function () {

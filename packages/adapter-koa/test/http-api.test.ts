@@ -154,6 +154,32 @@ for (const dialect of DIALECTS) {
         expectError(await api.register('marta', 'another password'), 409, 'account_exists');
       });
 
+      it('prepares accounts (RFC 8265 model): fullwidth ｓａｍ is sam, on register, login and /token alike', async () => {
+        const chatUsers = emulator.users.size;
+        expect((await api.register('sam', PASSWORD)).status).to.equal(200);
+        expectError(await api.register('ｓａｍ', 'another password'), 409, 'account_exists');
+        expectError(await api.register('ＳＡＭ', 'another password'), 409, 'account_exists');
+        const login = await api.login('ｓａｍ', PASSWORD);
+        expect(login.status, login.text).to.equal(200);
+        expect(login.body.chatUserName).to.equal('sam');
+        expect((await api.token('channelName=c&userAccount=%EF%BD%93%EF%BD%81%EF%BD%8D', login.body.accessToken as string)).status).to.equal(200);
+        expect(emulator.users.size).to.equal(chatUsers + 1);
+        // Different scripts stay different accounts: Cyrillic а (U+0430) is not Latin a.
+        expect((await api.register('s\u0430m', PASSWORD)).status).to.equal(200);
+      });
+
+      it('refuses invisible, private-use and compatibility characters in userAccount with a 400 naming the field, storing nothing', async () => {
+        const chatUsers = emulator.users.size;
+        for (const [account, codePoint] of [['fuzz\u200Buser', 'U+200B'], ['fuzz\u202Euser', 'U+202E'], ['fuzz\uE000', 'U+E000'], ['𝐟𝐮𝐳𝐳', 'U+1D41F']]) {
+          for (const res of [await api.register(account, PASSWORD), await api.login(account, PASSWORD)]) {
+            expectError(res, 400, 'invalid_request');
+            expect(res.body.message).to.match(/^userAccount must not contain /).and.include(codePoint);
+          }
+        }
+        expectError(await api.login('fuzzuser', PASSWORD), 401, 'invalid_credentials');
+        expect(emulator.users.size).to.equal(chatUsers);
+      });
+
       it('answers 401 invalid_credentials alike for a wrong password and an unknown account', async () => {
         await registerAndLogin('wrong-pw');
         const wrong = await api.login('wrong-pw', 'not the password');

@@ -227,6 +227,33 @@ for (const dialect of DIALECTS) {
       expect(emulator.users.list()).to.have.length(152);
     });
 
+    it('prepares accounts as the server does: fullwidth twins are one account, invisible characters are refused with a reason', async function () {
+      const chat = ['pete', 'sam', 'sam2', 'fuzzuser'].map((name) => emulator.users.add(name)!);
+      await writeDjangoDatabase(join(dir, 'db.sqlite3'), [
+        { id: 1, user_account: 'ＰＥＴＥ', user_password: 'pete-pw', agora_chat_user_name: 'pete', agora_chat_user_uuid: chat[0]!.uuid },
+        { id: 2, user_account: 'sam', user_password: 'one', agora_chat_user_name: 'sam', agora_chat_user_uuid: chat[1]!.uuid },
+        { id: 3, user_account: 'ｓａｍ', user_password: 'two', agora_chat_user_name: 'sam2', agora_chat_user_uuid: chat[2]!.uuid },
+        { id: 4, user_account: 'fuzz\u200Buser', user_password: 'f', agora_chat_user_name: 'fuzzuser', agora_chat_user_uuid: chat[3]!.uuid },
+      ]);
+      const env = cliEnv(db, emulator);
+      const run = await runCli(['import', 'django-sqlite', 'db.sqlite3', '--report', 'r.jsonl'], env, dir);
+      expect(run.code, run.stderr).to.equal(1);
+      const report = reportOf(join(dir, 'r.jsonl'));
+      expect(byRef(report)).to.deep.equal({ 'id 2': 'duplicate_account', 'id 3': 'duplicate_account', 'id 4': 'invalid_account' });
+      expect(report.find((l) => l['ref'] === 'id 4')?.['message']).to.include('U+200B');
+      expect((await storedUsers(db)).map((u) => [u.account, u.account_key])).to.deep.equal([['PETE', 'pete']]);
+      const logins = await loginAll(db, emulator, [['pete', 'pete-pw'], ['ｐｅｔｅ', 'pete-pw']]);
+      expect(logins.map((l) => [l.status, l.chatUserName])).to.deep.equal([[200, 'pete'], [200, 'pete']]);
+
+      writeFileSync(join(dir, 'accounts.jsonl'), [JSON.stringify({ userAccount: 'zero\u200Bwidth' }), JSON.stringify({ userAccount: 'ｗｉｄｅ' })].join('\n'));
+      const accounts = await runCli(['import', 'accounts', 'accounts.jsonl', '--report', 'a.jsonl'], env, dir);
+      expect(accounts.code, accounts.stderr).to.equal(1);
+      const refused = reportOf(join(dir, 'a.jsonl')).filter((l) => l['reason'] !== undefined && l['userAccount'] === 'zero\u200Bwidth');
+      expect(refused.map((l) => l['reason'])).to.deep.equal(['invalid_request']);
+      expect(refused[0]?.['message']).to.include('U+200B');
+      expect((await storedUsers(db)).map((u) => u.account)).to.deep.equal(['PETE', 'wide']);
+    });
+
     it('django-sqlite: an import killed half-way (SIGKILL) finishes on the next run, every row once', async function () {
       const rows = Array.from({ length: 24 }, (_, i) => {
         const chat = emulator.users.add(`user${i}`)!;

@@ -91,6 +91,22 @@ for (const dialect of DIALECTS) {
       expect(emulator.users.size).to.equal(usersBefore);
     });
 
+    it('prepares accounts as the Django profile does: fullwidth twins are one account, invisible characters a 400 naming userAccount', async () => {
+      const chatUsers = emulator.users.size;
+      await registerAndLogin(server, 'javasam');
+      const twin = await call('POST', '/app/chat/user/register', { body: { userAccount: 'ｊａｖａｓａｍ', userPassword: PASSWORD } });
+      expect(twin.body.code, twin.text).to.equal('RES_USER_ALREADY_EXISTS');
+      const login = await call('POST', '/app/chat/user/login', { body: { userAccount: 'ＪＡＶＡＳＡＭ', userPassword: PASSWORD } });
+      expect(login.status, login.text).to.equal(200);
+      expect(login.body.chatUserName).to.equal('javasam');
+      for (const path of ['/app/chat/user/register', '/app/chat/user/login']) {
+        const res = await call('POST', path, { body: { userAccount: 'java\u200Bsam', userPassword: PASSWORD } });
+        expectJavaError(res, 400, 'RES_REQUEST_PARAM_ERROR');
+        expect(res.body.errorInfo).to.equal('userAccount must not contain U+200B: invisible and formatting characters are not allowed.');
+      }
+      expect(emulator.users.size).to.equal(chatUsers + 1);
+    });
+
     it('checks the channel, the uid and the caller of the RTC token endpoints', async () => {
       const me = await registerAndLogin(server, 'rtc-checker');
       const auth = bearer(me.accessToken);

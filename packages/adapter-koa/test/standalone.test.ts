@@ -154,6 +154,30 @@ describe('the standalone server', () => {
   });
   after(async () => emulator?.close());
 
+  it('derives the registration lease from the Agora client\'s deadline, takes a longer configured one, refuses a shorter one', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const leaseOf = async (env: Env, provisioner?: { deadlineMs: number }) => {
+        const server = await buildServer(loadConfig(testEnv(db, emulator, env)), {
+          logger: new LogCapture().logger, passwordHasher: cheapHasher(), ...(provisioner ? { provisioner } : {}),
+        });
+        try {
+          return server.core.registrationLeaseSeconds;
+        } finally {
+          await server.close();
+        }
+      };
+      expect(await leaseOf({})).to.equal(15);
+      expect(await leaseOf({}, { deadlineMs: 1500 })).to.equal(7);
+      expect(await leaseOf({ REGISTRATION_LEASE_SECONDS: '2' }, { deadlineMs: 1500 })).to.equal(2);
+      const refused = await leaseOf({ REGISTRATION_LEASE_SECONDS: '1' }, { deadlineMs: 1500 }).catch((err: Error) => err);
+      expect(refused).to.be.instanceOf(ConfigError);
+      expect((refused as Error).message).to.include('REGISTRATION_LEASE_SECONDS (1 s) must be longer than the chat service deadline (1500 ms');
+    } finally {
+      await db.teardown();
+    }
+  });
+
   it('hashes passwords with OWASP scrypt parameters by default', async () => {
     const db = await createTestDatabase('sqlite');
     const server = await buildServer(loadConfig(testEnv(db, emulator)), { logger: new LogCapture().logger });
@@ -419,6 +443,12 @@ describe('the CLI', function () {
     const { code, stderr } = await run(['serve'], { PORT: 'eighty', AGORA_TOKEN_EXPIRE_SECONDS: '999999' });
     expect(code).to.equal(1);
     expect(stderr).to.include('PORT').and.include('AGORA_TOKEN_EXPIRE_SECONDS');
+  });
+
+  it('refuses to start with a REGISTRATION_LEASE_SECONDS not longer than the Agora deadline, naming it', async () => {
+    const { code, stderr } = await run(['serve'], { PORT: '0', DATABASE_URL: 'sqlite:./lease.sqlite', NODE_ENV: 'development', REGISTRATION_LEASE_SECONDS: '10' });
+    expect(code).to.equal(1);
+    expect(stderr).to.include('REGISTRATION_LEASE_SECONDS (10 s) must be longer than the chat service deadline (10000 ms');
   });
 
   it('refuses to start in production without AGORA_* settings', async () => {

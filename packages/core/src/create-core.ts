@@ -3,6 +3,7 @@ import { DefaultChatUsernamePolicy } from './adapters/default-chat-username-poli
 import { InMemoryLoginThrottle } from './adapters/in-memory-login-throttle.js';
 import { ScryptPasswordHasher } from './adapters/scrypt-password-hasher.js';
 import { SystemClock } from './adapters/system-clock.js';
+import { resolveRegistrationLease } from './registration-lease.js';
 import type { BoundedCache } from './ports/bounded-cache.js';
 import type { ChatProvisioner } from './ports/chat-provisioner.js';
 import type { ChatUsernamePolicy } from './ports/chat-username-policy.js';
@@ -59,7 +60,11 @@ export interface CoreDeps {
   observer?: Observer;
   /** @default 8 */
   passwordMinLength?: number;
-  /** How long one registration attempt owns its pending row. @default 60 */
+  /**
+   * How long one registration attempt owns its pending row: also how long an account stays locked
+   * when a process dies mid-registration. Must be longer than `chatProvisioner.deadlineMs`.
+   * @default the chat provisioner's deadline rounded up, plus 5 s ({@link registrationLeaseSecondsFor}); 60 without a deadline
+   */
   registrationLeaseSeconds?: number;
   /**
    * Principals of verified bearers by token subject, with their revocation boundary, so the bearer
@@ -85,6 +90,8 @@ export interface CoreDeps {
 
 /** Every use case of the core, wired. */
 export interface Core {
+  /** The registration lease in use, in seconds (configured, or derived from the chat provisioner's deadline). */
+  readonly registrationLeaseSeconds: number;
   readonly provisionChatUser: ProvisionChatUser;
   /** Many accounts at once, through the chat service's batch registration. */
   readonly provisionChatUsers: ProvisionChatUsers;
@@ -116,6 +123,7 @@ export interface Core {
  * const core = createCore({ users: new KnexUserRepository(knex), chatProvisioner, tokens });
  * const principal = await core.provisionChatUser.execute({ account: req.user.id });
  * const { token, expireTimestamp } = await core.issueChatToken.execute(principal);
+ * @throws RangeError when `registrationLeaseSeconds` is not longer than the chat provisioner's deadline
  */
 export function createCore(deps: CoreDeps): Core {
   const clock = deps.clock ?? new SystemClock();
@@ -126,7 +134,8 @@ export function createCore(deps: CoreDeps): Core {
   const passwordMinLength = deps.passwordMinLength ?? DEFAULT_PASSWORD_MIN_LENGTH;
   const loginLimits = deps.loginLimits ?? DEFAULT_LOGIN_LIMITS;
   const loginThrottle = deps.loginThrottle ?? new InMemoryLoginThrottle();
-  const leaseSeconds = deps.registrationLeaseSeconds ?? 60;
+  // The lease follows the provisioner's real deadline, so a crash locks an account only that long.
+  const leaseSeconds = resolveRegistrationLease(deps.registrationLeaseSeconds, chatProvisioner.deadlineMs);
   const chatUsernamePolicy = deps.chatUsernamePolicy ?? new DefaultChatUsernamePolicy();
   const saga = new ChatAccountSaga({
     users,
@@ -155,6 +164,7 @@ export function createCore(deps: CoreDeps): Core {
   const revokeTokens = new RevokeTokens({ users, verifyChatToken, chatProvisioner, clock, ...logger });
   const accountDeletion = new AccountDeletion({ users, chatProvisioner, clock, ...logger });
   return {
+    registrationLeaseSeconds: leaseSeconds,
     provisionChatUser: new ProvisionChatUser({ users, saga, clock, leaseSeconds }),
     provisionChatUsers: new ProvisionChatUsers({ users, saga, chatProvisioner, chatUsernamePolicy, clock, leaseSeconds }),
     importUsers: new ImportUsers({ users, chatProvisioner, passwordHasher, clock, ...(deps.drawAgoraUid ? { drawAgoraUid: deps.drawAgoraUid } : {}) }),

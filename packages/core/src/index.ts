@@ -8,6 +8,10 @@ export {
   type ErrorCode, type ClientErrorCode, type ErrorByCode, type DomainErrorOptions,
 } from './errors.js';
 export { parseAccount, accountKeyOf, isSameAccount, ACCOUNT_MAX_LENGTH, type Account } from './domain/account.js';
+export {
+  registrationLeaseSecondsFor, registrationLeaseProblem, resolveRegistrationLease, REGISTRATION_LEASE_MARGIN_SECONDS,
+  UNBOUNDED_PROVISIONER_LEASE_SECONDS,
+} from './registration-lease.js';
 export { DEFAULT_PASSWORD_MIN_LENGTH, PASSWORD_MAX_BYTES } from './domain/password.js';
 export { CHAT_USERNAME_PATTERN, isValidChatUsername } from './domain/chat-username.js';
 export { AGORA_UID_MAX, AGORA_UID_DRAW_MAX, isValidAgoraUid } from './domain/agora-uid.js';

@@ -34,7 +34,12 @@ describe('account rules', function () {
     ['σίσυφος', 'σίσυφος', 'σίσυφος'],
     ['日本語', '日本語', '日本語'],
     ['İstanbul', 'İstanbul', 'i̇stanbul'],
-    ['a\u200bb', 'a\u200bb', 'a\u200bb'],
+    ['ｓａｍ', 'sam', 'sam'],
+    ['ＳＡＭ', 'SAM', 'sam'],
+    ['ｊａｃｋ＠ｅｘａｍｐｌｅ．ｃｏｍ', 'jack@example.com', 'jack@example.com'],
+    ['jack\u3000smith', 'jack smith', 'jack smith'],
+    ['ｶﾞｷﾞ', 'ガギ', 'ガギ'],
+    ['❤', '❤', '❤'],
     ['+8613800000000', '+8613800000000', '+8613800000000'],
     ['a.b-c_d', 'a.b-c_d', 'a.b-c_d'],
   ];
@@ -58,6 +63,26 @@ describe('account rules', function () {
     ['ja\u0085ck', /control/],
     ['ja\u2028ck', /control/],
     ['\u00a0jack', /white space/],
+    ['\u3000jack', /white space/],
+    ['fuzz\u200buser', /U\+200B: invisible/],
+    ['a\u200db', /U\+200D: invisible/],
+    ['a\u00adb', /U\+00AD: invisible/],
+    ['a\u202eb', /U\+202E: invisible/],
+    ['\u2066jack', /U\+2066: invisible/],
+    ['\ufeffjack', /white space|U\+FEFF/],
+    ['❤\ufe0f', /U\+FE0F: invisible/],
+    ['\uffa0', /U\+1160: invisible/],
+    ['jack\u{e0041}', /U\+E0041: invisible/],
+    ['a\ue000', /U\+E000: private-use/],
+    ['a\u{f0000}', /U\+F0000: private-use/],
+    ['a\u0378', /U\+0378: unassigned/],
+    ['a\ud800', /unpaired surrogate \(U\+D800\)/],
+    ['\udc00a', /unpaired surrogate \(U\+DC00\)/],
+    ['𝐬𝐚𝐦', /U\+1D42C: write its standard form "s"/],
+    ['ﬁsh', /U\+FB01: write its standard form "fi"/],
+    ['x²', /U\+00B2/],
+    ['a\u00a0b', /U\+00A0/],
+    ['a\u2003b', /U\+2003/],
     [42, /string/],
     [null, /string/],
     [undefined, /string/],
@@ -78,6 +103,42 @@ describe('account rules', function () {
     const decomposed = 'e\u0301'.repeat(64);
     expect([...decomposed].length).to.equal(128);
     expect(parseAccount(decomposed).account).to.equal('é'.repeat(64));
+  });
+
+  it('prepares before counting: 64 fullwidth characters fit, 65 do not', function () {
+    expect(parseAccount('ａ'.repeat(64)).account).to.equal('a'.repeat(64));
+    expect(rejection(() => parseAccount('ａ'.repeat(65)))?.message).to.match(/at most 64/);
+  });
+
+  it('maps every fullwidth ASCII form to the account key of its ASCII character', function () {
+    for (let cp = 0x21; cp <= 0x7e; cp += 1) {
+      const ascii = String.fromCodePoint(cp);
+      const wide = String.fromCodePoint(cp + 0xfee0);
+      expect(accountKeyOf(wide), `U+${(cp + 0xfee0).toString(16)}`).to.equal(accountKeyOf(ascii));
+      expect(parseAccount(`x${wide}`).accountKey).to.equal(parseAccount(`x${ascii}`).accountKey);
+    }
+  });
+
+  it('keeps every ASCII account key as it was before preparation (stored keys keep their meaning)', function () {
+    // The key of earlier releases: NFC, then upper and lower case.
+    const before = (account: string) => account.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+    const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
+    const samples = [printable.slice(1, 64), printable.slice(60).trim(), ...Array.from({ length: 500 }, (_, i) => {
+      let s = '';
+      for (let j = 0; j < 1 + (i % 64); j += 1) s += printable[(i * 31 + j * 17) % printable.length];
+      return s.trim() || 'x';
+    })];
+    for (const sample of samples) {
+      const parsed = parseAccount(sample);
+      expect(parsed.account).to.equal(sample);
+      expect(parsed.accountKey).to.equal(before(sample));
+      expect(accountKeyOf(sample)).to.equal(before(sample));
+    }
+  });
+
+  it('keeps look-alikes of different scripts distinct (Latin a, Cyrillic а, Greek α)', function () {
+    const keys = new Set(['sam', 'sаm', 'sαm'].map((a) => parseAccount(a).accountKey));
+    expect(keys.size).to.equal(3);
   });
 
   it('folds case variants to one key', function () {

@@ -13,7 +13,10 @@ userRepositoryContract('InMemoryUserRepository', async () => {
   return { repo, readRow: async (accountKey) => repo.all().find((row) => row.accountKey === accountKey) };
 });
 loginThrottleContract('InMemoryLoginThrottle', async () => ({ throttle: new InMemoryLoginThrottle() }));
-chatProvisionerContract('FakeChatProvisioner', async () => ({ provisioner: new FakeChatProvisioner() }));
+chatProvisionerContract('FakeChatProvisioner', async () => {
+  const provisioner = new FakeChatProvisioner({ deadlineMs: 200 });
+  return { provisioner, hang: () => void provisioner.hang() };
+});
 tokenIssuerContract('FakeTokenIssuer', async ({ clock, lifetimeSeconds, subjectKind }) => {
   const issuer = new FakeTokenIssuer(clock, { lifetimeSeconds, subjectKind });
   return {

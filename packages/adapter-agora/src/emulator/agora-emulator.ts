@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import agoraToken from 'agora-token';
@@ -93,6 +94,8 @@ export async function startAgoraEmulator(options: AgoraEmulatorOptions): Promise
   };
   const applicationId = randomUUID();
   const hanging = new AbortController();
+  // Every hanging request listens for the close: many may hang at once (a service that stopped answering).
+  setMaxListeners(0, hanging.signal);
   let window = { second: 0, count: 0 };
 
   const appToken = (lifetimeSeconds = 86_400): string =>

@@ -60,6 +60,11 @@ export interface ServerConfig {
   readonly metricsHost: string;
   /** AGORA_CHECK_INTERVAL_SECONDS: time between Agora credentials checks after the start-up one; 0 checks only at start. */
   readonly agoraCheckIntervalSeconds: number;
+  /**
+   * REGISTRATION_LEASE_SECONDS: how long one registration attempt owns its account; `undefined` (unset):
+   * derived from the Agora call deadline. Checked against that deadline when the server is composed.
+   */
+  readonly registrationLeaseSeconds: number | undefined;
   /** WORKERS: server processes sharing the API port (`auto` already resolved to the number of cores). */
   readonly workers: number;
   readonly nodeEnv: string;
@@ -166,6 +171,7 @@ export function loadConfig(env: Env): ServerConfig {
     metricsPort: s.METRICS_PORT,
     metricsHost: s.METRICS_HOST,
     agoraCheckIntervalSeconds: s.AGORA_CHECK_INTERVAL_SECONDS,
+    registrationLeaseSeconds: s.REGISTRATION_LEASE_SECONDS,
     principalCacheSize: s.PRINCIPAL_CACHE_SIZE,
     principalCacheTtlSeconds: s.PRINCIPAL_CACHE_TTL_SECONDS,
     verifiedTokenCacheSize: s.TOKEN_CACHE_SIZE,

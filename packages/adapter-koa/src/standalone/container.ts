@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import {
   ChannelMemberStore, ChatProvisioner, ChatServiceMisconfiguredError, ChatUsernamePolicy, Clock, createCore, DefaultChatUsernamePolicy,
-  LoginThrottle, Logger, PasswordHasher, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository,
+  LoginThrottle, Logger, PasswordHasher, ScryptPasswordHasher, SystemClock, TokenIssuer, UserRepository, registrationLeaseProblem,
   type CachedPrincipal, type Core, type Observer,
 } from '@chat-app-server/core';
 import { AgoraChatProvisioner, AgoraTokenIssuer } from '@chat-app-server/adapter-agora';
@@ -12,7 +12,7 @@ import type Koa from 'koa';
 import type { Logger as PinoLogger } from 'pino';
 import { createApp } from '../http/app.js';
 import { ChatServiceCheck } from './chat-service-check.js';
-import { MAX_WINDOW_SECONDS, type ServerConfig } from './config.js';
+import { ConfigError, MAX_WINDOW_SECONDS, type ServerConfig } from './config.js';
 import type { PrometheusMetrics } from './metrics.js';
 
 type Knex = ReturnType<typeof createDatabase>;
@@ -126,10 +126,16 @@ export function createContainer(inputs: ContainerInputs): Container {
         users: UserRepository, chatProvisioner: ChatProvisioner, tokens: TokenIssuer, passwordHasher: PasswordHasher,
         clock: Clock, loginThrottle: LoginThrottle, chatUsernamePolicy: ChatUsernamePolicy, logger: Logger, cfg: ServerConfig,
         channelMembers: ChannelMemberStore,
-      ) =>
-        createCore({
+      ) => {
+        // Refused at start-up: a lease that ends while Agora may still be creating the chat user lets a
+        // second attempt take the registration over needlessly. Unset, core derives it from the deadline.
+        const leaseProblem = cfg.registrationLeaseSeconds === undefined
+          ? undefined : registrationLeaseProblem(cfg.registrationLeaseSeconds, chatProvisioner.deadlineMs);
+        if (leaseProblem) throw new ConfigError([`REGISTRATION_LEASE_SECONDS ${leaseProblem}.`]);
+        return createCore({
           users, chatProvisioner, tokens, passwordHasher, clock, loginThrottle, chatUsernamePolicy, logger, channelMembers,
           passwordMinLength: cfg.passwordMinLength, ...observed,
+          ...(cfg.registrationLeaseSeconds === undefined ? {} : { registrationLeaseSeconds: cfg.registrationLeaseSeconds }),
           loginLimits: {
             maxFailures: cfg.loginMaxFailures,
             maxFailuresPerAccount: cfg.loginMaxFailuresPerAccount,
@@ -139,7 +145,8 @@ export function createContainer(inputs: ContainerInputs): Container {
           ...(cfg.principalCacheSize > 0
             ? { principalCache: new LRUCache<string, CachedPrincipal>({ max: cfg.principalCacheSize }), principalCacheTtlSeconds: cfg.principalCacheTtlSeconds }
             : {}),
-        }),
+        });
+      },
       [UserRepository, ChatProvisioner, TokenIssuer, PasswordHasher, Clock, LoginThrottle, ChatUsernamePolicy, Logger, TYPES.Config, ChannelMemberStore],
     );
   container

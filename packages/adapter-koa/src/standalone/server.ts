@@ -263,7 +263,10 @@ function assemble(
         const address = httpServer.address() as AddressInfo;
         const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
         const url = `http://${shownHost}:${address.port}`;
-        logger.info({ url, tokenAuth: config.tokenAuth, database: config.databaseUrl.split(':')[0] }, 'chat-app-server listening');
+        logger.info({
+          url, tokenAuth: config.tokenAuth, database: config.databaseUrl.split(':')[0],
+          registrationLeaseSeconds: parts.core.registrationLeaseSeconds, chatServiceDeadlineMs: parts.chatProvisioner.deadlineMs,
+        }, 'chat-app-server listening');
         resolve(url);
       });
     });

@@ -54,6 +54,7 @@ export const SETTINGS = Type.Object({
   TOKEN_CACHE_SIZE: whole(0, 10_000_000, DEFAULT_VERIFIED_CACHE_SIZE, 'Verified bearer tokens cached; 0 verifies every time.'),
   METRICS_PORT: Type.Optional(whole(0, 65_535, undefined, 'The Prometheus listener port; unset: no metrics.')),
   METRICS_HOST: Type.String({ default: '127.0.0.1', description: 'The metrics listener address.' }),
+  REGISTRATION_LEASE_SECONDS: Type.Optional(whole(1, 3600, undefined, 'How long one registration attempt owns its account (and a crash locks it); unset: the Agora call deadline plus 5 s. Must be longer than that deadline.')),
   AGORA_CHECK_INTERVAL_SECONDS: whole(0, 86_400, 60, 'Seconds between Agora credentials checks; 0: only at start-up.'),
   WORKERS: Type.Union([Type.Integer({ minimum: 1, maximum: MAX_WORKERS }), Type.Literal('auto')], {
     default: 1,

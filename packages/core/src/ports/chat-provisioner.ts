@@ -35,6 +35,14 @@ export interface ChatUserBatchResult {
  */
 export interface ChatProvisioner {
   /**
+   * The longest one call takes, in ms, its retries and waits included: every call settles (at the
+   * latest with `chat_service_unavailable`) within it, however the chat service behaves. The
+   * registration lease is derived from it (`registrationLeaseSecondsFor`). Undefined when the
+   * provisioner cannot promise a bound; the lease is then the conservative 60 s.
+   */
+  readonly deadlineMs?: number;
+
+  /**
    * Creates one chat user with a password the caller chose (never the app user's own).
    * @throws ChatUserExistsError when the username is registered already (`afterUnknownOutcome`
    *   is true when an earlier try of this call may have created it)

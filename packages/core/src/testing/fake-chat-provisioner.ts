@@ -12,6 +12,8 @@ type Call = 'create' | 'createBatch' | 'get' | 'delete' | 'deactivate' | 'activa
  * creates and then fails, as a timeout after the service did its work would.
  */
 export class FakeChatProvisioner implements ChatProvisioner {
+  /** As declared at construction; undefined: this fake promises no bound (as a provisioner without one). */
+  readonly deadlineMs: number | undefined;
   readonly users = new Map<string, ChatUser>();
   readonly calls: Record<Call, number> = { create: 0, createBatch: 0, get: 0, delete: 0, deactivate: 0, activate: 0, forceOffline: 0 };
   /** Chat users banned with `deactivateUser`. */
@@ -21,6 +23,28 @@ export class FakeChatProvisioner implements ChatProvisioner {
   private readonly failures: Partial<Record<Call, Error[]>> = {};
   private readonly script: Step[] = [];
   private now = 1_700_000_000_000;
+  private hanging = false;
+
+  constructor(options: { deadlineMs?: number } = {}) {
+    this.deadlineMs = options.deadlineMs;
+  }
+
+  /**
+   * The chat service stops answering: from now on, creations and lookups wait out `deadlineMs` (real
+   * time) and fail with `chat_service_unavailable`, as a provisioner that keeps its deadline does;
+   * without a deadline they never settle.
+   */
+  hang(): this {
+    this.hanging = true;
+    return this;
+  }
+
+  private async unanswered(): Promise<void> {
+    if (!this.hanging) return;
+    if (this.deadlineMs === undefined) await new Promise<never>(() => {});
+    await new Promise((resolve) => setTimeout(resolve, this.deadlineMs));
+    throw new ChatServiceUnavailableError('The chat service did not answer in time; try again later.');
+  }
 
   failNextCreate(error: Error = new ChatServiceUnavailableError()): this {
     this.script.push({ kind: 'fail', error });
@@ -47,6 +71,7 @@ export class FakeChatProvisioner implements ChatProvisioner {
 
   async createUser(username: string, _password: string): Promise<ChatUser> {
     this.calls.create++;
+    await this.unanswered();
     const step = this.script.shift();
     if (step?.kind === 'fail') throw step.error;
     if (!isValidChatUsername(username)) throw new InvalidChatUsernameError(username);
@@ -59,6 +84,7 @@ export class FakeChatProvisioner implements ChatProvisioner {
 
   async getUser(username: string): Promise<ChatUser | undefined> {
     this.count('get');
+    await this.unanswered();
     return this.users.get(username);
   }
 
@@ -97,6 +123,7 @@ export class FakeChatProvisioner implements ChatProvisioner {
   async createUsers(users: ReadonlyArray<{ username: string; password: string }>): Promise<ChatUserBatchResult> {
     if (users.length > 60) throw new RangeError(`at most 60 users per batch, got ${users.length}`);
     this.calls.createBatch++;
+    await this.unanswered();
     const step = this.script.shift();
     if (step?.kind === 'fail') throw step.error;
     const result: ChatUserBatchResult = { created: [], failed: [] };

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 // descriptions state (and names the field when one is broken).
 
 export const UserAccount = Type.String({
-  description: `The account name: 1 to ${ACCOUNT_MAX_LENGTH} characters, no control characters, no leading or trailing white space; compared case-insensitively.`,
+  description: `The account name: 1 to ${ACCOUNT_MAX_LENGTH} characters once prepared (fullwidth and halfwidth forms mapped to their standard forms, NFC), no control, invisible, private-use, unassigned or compatibility characters, no leading or trailing white space; compared case-insensitively.`,
   examples: ['jack'],
 });
 

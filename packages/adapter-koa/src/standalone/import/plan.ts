@@ -45,7 +45,7 @@ export function planImport(source: Source, appKey?: string): ImportPlan {
       const others = group.filter((r) => r !== row).map((r) => `${r.ref} (${r.userAccount})`);
       left.push({
         ref: row.ref, userAccount: row.userAccount, reason: 'duplicate_account',
-        message: `the same account as ${others.join(', ')} after case folding; none of them is imported`,
+        message: `the same account as ${others.join(', ')} once prepared (fullwidth forms mapped, case folded); none of them is imported`,
       });
     }
   }

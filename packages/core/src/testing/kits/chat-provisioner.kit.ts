@@ -4,7 +4,15 @@ import { eachTest, expectCode, uniqueName, type Teardown } from './kit-support.j
 
 export interface ChatProvisionerKitSubject extends Teardown {
   provisioner: ChatProvisioner;
+  /**
+   * Makes the chat service behind `provisioner` stop answering (requests hang) until teardown, to
+   * check that calls keep to `provisioner.deadlineMs`.
+   */
+  hang(): void;
 }
+
+// Scheduling noise allowed past a declared deadline (timers, a busy machine): far below the lease margin.
+const DEADLINE_SLACK_MS = 1000;
 
 const name = () => uniqueName('kit_').toLowerCase();
 
@@ -22,6 +30,25 @@ export function chatProvisionerContract(label: string, factory: () => Promise<Ch
       const found = await provisioner().getUser(username);
       expect(found?.username).to.equal(username);
       expect(found?.uuid).to.equal(created.uuid);
+    });
+
+    it('declares a deadline (deadlineMs) and keeps to it when the chat service stops answering', async function () {
+      const { deadlineMs } = provisioner();
+      expect(deadlineMs, 'deadlineMs').to.be.a('number');
+      expect(deadlineMs! > 0 && Number.isFinite(deadlineMs), 'a positive, finite deadlineMs').to.equal(true);
+      this.timeout(3 * (deadlineMs! + DEADLINE_SLACK_MS) + 5000);
+      subject.get().hang();
+      // The saga's calls: the creation, the batch creation, and the lookup of an adoption.
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['createUser', () => provisioner().createUser(name(), 'pw-random')],
+        ['createUsers', () => provisioner().createUsers([{ username: name(), password: 'pw-random' }])],
+        ['getUser', () => provisioner().getUser(name())],
+      ];
+      for (const [call, run] of calls) {
+        const started = performance.now();
+        await expectCode(run(), 'chat_service_unavailable');
+        expect(performance.now() - started, `${call} settles within deadlineMs`).to.be.at.most(deadlineMs! + DEADLINE_SLACK_MS);
+      }
     });
 
     it('reports an unknown user as undefined', async function () {
