@@ -16,7 +16,12 @@ export interface CreateDatabaseOptions {
    * query per turn (a login flood next to busy token traffic measured 503 answers of 2.7 s at p50 with
    * 1 connection, 0.9 s with 4). Writers wait for each other up to the busy timeout.
    * Ignored for `sqlite::memory:`, which exists on one connection only.
-   * @default 10 for PostgreSQL, 4 for SQLite
+   * SQLite runs each statement, and its wait for another connection's write lock, on Node's thread
+   * pool (`UV_THREADPOOL_SIZE`, 4 unless set), which password hashes share: when waiting connections and
+   * hashes hold every thread, the connection that has the lock cannot commit, and the waiters fail with
+   * SQLITE_BUSY once the busy timeout is over. The default leaves one thread beyond two hashes (core's
+   * default) and the connections that can wait.
+   * @default 10 for PostgreSQL; for SQLite, 4, or the thread pool's size minus 2 when that is smaller (at least 1)
    */
   readonly poolMax?: number;
   /**
@@ -63,6 +68,13 @@ const CONNECT_TIMEOUT_MARGIN_MS = 100;
 
 /** The URL forms {@link createDatabase} accepts, named in its error message. */
 export const ACCEPTED_DATABASE_URLS = 'sqlite:<path>, sqlite::memory:, postgres://… or postgresql://…';
+
+// With N connections, N - 1 may wait for the write lock, each on a thread, next to 2 hashes: N - 1 + 2
+// must stay below the thread pool's size for the lock holder to get a thread to commit.
+function defaultSqlitePoolMax(): number {
+  const threads = Number.parseInt(process.env['UV_THREADPOOL_SIZE'] ?? '', 10);
+  return Math.max(1, Math.min(4, (Number.isInteger(threads) && threads > 0 ? threads : 4) - 2));
+}
 
 type SqliteConnection = { run(sql: string, callback: (err: Error | null) => void): void };
 
@@ -137,7 +149,7 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
       ...logOption,
       pool: {
         min: 1,
-        max: filename === ':memory:' ? 1 : (options.poolMax ?? 4),
+        max: filename === ':memory:' ? 1 : (options.poolMax ?? defaultSqlitePoolMax()),
         // The pool never reaps below `min`, so an in-memory database lives as long as the Knex instance.
         afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
           const pragmas = [`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`, 'PRAGMA foreign_keys = ON'];

@@ -8,6 +8,7 @@ import { createDatabase, migrateLatest } from '../src/index.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WRITER = join(PACKAGE_ROOT, 'test', 'support', 'sqlite-writer.ts');
+const STARVATION = join(PACKAGE_ROOT, 'test', 'support', 'thread-pool-starvation.ts');
 const PROCESSES = 2;
 const WRITES = 25;
 
@@ -59,6 +60,32 @@ describe('one SQLite file written by several processes at once', function () {
     } finally {
       for (const writer of writers) writer.kill();
       await setup.destroy();
+    }
+  });
+});
+
+describe('SQLite connections and the thread pool', function () {
+  this.timeout(60_000);
+
+  it('leaves a thread for the connection holding the write lock when hashes and waiting writers take the others', async function () {
+    if (process.platform === 'win32') this.skip(); // the busy threads are FIFO opens
+    const dir = await mkdtemp(join(tmpdir(), 'adapter-knex-pool-'));
+    try {
+      // Node's default pool of 4 threads (as an embedder gets it), 2 of them busy hashing.
+      const { UV_THREADPOOL_SIZE: _, ...env } = process.env;
+      const child = spawn(process.execPath, ['--import', 'tsx', STARVATION, join(dir, 'pool.sqlite')], { cwd: PACKAGE_ROOT, env });
+      const output = await new Promise<string>((resolve, reject) => {
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+        child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`exit ${code}: ${stderr}`))));
+      });
+      const result = JSON.parse(output.trim()) as { holder: { ok: boolean }; waiters: Array<{ ok: boolean; code?: string }> };
+      expect(result.holder.ok, JSON.stringify(result)).to.equal(true);
+      expect(result.waiters.map((w) => w.code ?? 'ok'), JSON.stringify(result)).to.deep.equal(['ok', 'ok']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

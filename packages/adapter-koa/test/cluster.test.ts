@@ -26,9 +26,8 @@ class ServerProcess {
   private waiters: Array<() => void> = [];
 
   constructor(cwd: string, env: Record<string, string>) {
-    // The thread pool the launcher (bin/chat-app-server.cjs) gives the server. With Node's default 4,
-    // 2 hashes and 2 SQLite connections waiting for the write lock can hold every thread while the
-    // connection that has the lock waits for one to commit (seen here as an occasional SQLITE_BUSY).
+    // The thread pool the launcher (bin/chat-app-server.cjs) gives the server: 4 SQLite connections per
+    // worker next to 2 hashes, as in production.
     const pool = { UV_THREADPOOL_SIZE: '8' };
     this.child = spawn(process.execPath, CLI, { cwd, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', ...pool, ...env } });
     let partial = '';
@@ -264,6 +263,11 @@ describe('the WORKERS setting', () => {
     expect(loadConfig({ WORKERS: '3' }).workers).to.equal(3);
     expect(loadConfig({ WORKERS: 'auto' }).workers).to.equal(availableParallelism());
     expect(loadConfig({ WORKERS: ' AUTO ' }).workers).to.equal(availableParallelism());
+  });
+
+  it('refuses several workers on an in-memory SQLite database, which each process would have its own of', () => {
+    expect(() => loadConfig({ WORKERS: '2', DATABASE_URL: 'sqlite::memory:' })).to.throw(ConfigError, /WORKERS above 1 needs a database the workers share/);
+    expect(loadConfig({ WORKERS: '1', DATABASE_URL: 'sqlite::memory:' }).workers).to.equal(1);
   });
 
   for (const bad of ['0', '-1', 'many', '2.5', '257']) {

@@ -99,6 +99,16 @@ describe('login and registration floods over real HTTP', function () {
     });
   }
 
+  it('holds a refusal at the door for the refusal pause before answering, so clients that resend at once slow down', async () => {
+    const server = await serverWith(new FloodedHasher());
+    const started = performance.now();
+    const refused = await post(server, '/app/user/login', { userAccount: 'anyone', userPassword: PASSWORD }, FLOODER);
+    const heldMs = performance.now() - started;
+    expect(refused.status).to.equal(503);
+    // A lower bound only (timers never fire early): the default pause is one second, within Retry-After (2 s here).
+    expect(heldMs).to.be.at.least(950);
+  });
+
   it('remembers an address past its registration limit and refuses it before the body and the database', async () => {
     const hasher = new FloodedHasher();
     const server = await startTestServer('sqlite', emulator, { env: { REGISTER_MAX_PER_ADDRESS: '1', REGISTER_WINDOW_SECONDS: '600' }, overrides: { passwordHasher: hasher } });

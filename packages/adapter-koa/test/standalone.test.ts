@@ -505,11 +505,11 @@ describe('the CLI', function () {
 
     const launcher = [join(PACKAGE_ROOT, 'bin/chat-app-server.cjs')];
     /** Starts the server from the bin, reads what `inspect` sees once it listens, and stops it. */
-    async function launch<T>(inspect: (pid: number) => T): Promise<{ code: number | null; status: number; seen: T }> {
+    async function launch<T>(inspect: (pid: number) => T, env: Env = {}, ready = 'listening'): Promise<{ code: number | null; status: number; seen: T }> {
       let observed: Promise<{ status: number; seen: T }> | undefined;
-      const { code } = await run(['serve'], { PORT: '0', DATABASE_URL: 'sqlite:./bin.sqlite', NODE_ENV: 'development' }, (line, kill, pid) => {
+      const { code } = await run(['serve'], { PORT: '0', DATABASE_URL: 'sqlite:./bin.sqlite', NODE_ENV: 'development', ...env }, (line, kill, pid) => {
         const url = /"url":"(http:[^"]+)"/.exec(line)?.[1];
-        if (url && line.includes('listening')) {
+        if (url && line.includes(ready) && !observed) {
           observed = request(url, 'GET', '/healthz')
             .then((r) => ({ status: r.status, seen: inspect(pid) }))
             .finally(() => kill('SIGTERM'));
@@ -533,6 +533,24 @@ describe('the CLI', function () {
       const { seen: nice } = await launch(threadNiceValues);
       expect(nice.filter((n) => n === 10)).to.have.length(8);
       expect(nice[0], 'the main thread keeps its priority').to.equal(0);
+    });
+
+    it('gives every worker of WORKERS=2 the same pool at lower priority, and stops them all (Linux)', async function () {
+      if (!existsSync('/proc/self/task')) {
+        console.warn('    (skipped: thread priorities are read from /proc, which this system does not have)');
+        this.skip();
+      }
+      // The workers run the launcher again (node:cluster starts them with the primary's command line).
+      const { code, status, seen: workers } = await launch(
+        (pid) => childrenOf(pid).map(threadNiceValues), { WORKERS: '2' }, '"msg":"all workers listening"',
+      );
+      expect(status).to.equal(200);
+      expect(workers).to.have.length(2);
+      for (const nice of workers) {
+        expect(nice.filter((n) => n === 10)).to.have.length(8);
+        expect(nice[0], 'the main thread keeps its priority').to.equal(0);
+      }
+      expect(code).to.equal(0);
     });
 
     it('turns V8\'s allocation-site pretenuring off before loading the server, unless node was given a pretenuring flag', async () => {
@@ -564,6 +582,11 @@ describe('the CLI', function () {
     });
   });
 });
+
+/** The child processes of a process (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
 
 /** The nice value of each thread of a process (Linux /proc; empty elsewhere), main thread first. */
 function threadNiceValues(pid: number): number[] {

@@ -189,6 +189,16 @@ describe('DeleteAccount', function () {
 });
 
 describe('AdministerAccounts', function () {
+  it('names accounts as register and login do: fullwidth forms are the account, invisible characters a 400 naming the field', async function () {
+    const { core, users } = await withUser();
+    expect((await core.administerAccounts.show('ＪＡＣＫ')).accountKey).to.equal('jack');
+    const err = await expectCode(core.administerAccounts.disable('ja\u200Bck'), 'invalid_request');
+    expect(err).to.include({ field: 'account' }).and.have.property('message').that.includes('U+200B');
+    await expectCode(core.provisionChatUser.execute({ account: 'ja\u200Bck' }), 'invalid_request');
+    expect((await core.provisionChatUser.execute({ account: 'ｊａｃｋ' })).accountKey).to.equal('jack');
+    expect(users.all().map((u) => [u.accountKey, u.status])).to.deep.equal([['jack', 'active']]);
+  });
+
   it('disables: no login, no tokens, deactivated and offline at the chat service; enable restores login only', async function () {
     const { core, chat, bearer } = await withUser();
     const disabled = await core.administerAccounts.disable('JACK');

@@ -69,13 +69,30 @@ export function admissionOf(ctx: Context): Admission | undefined {
   return ctx.state['admission'] as Admission | undefined;
 }
 
+/** See {@link RouterOptions.refusalPauseMs}. */
+export const DEFAULT_REFUSAL_PAUSE_MS = 1000;
+
 /**
  * A route's admission by a hashing use case (login, register): refused before the body is read, so
- * that under a flood refusing stays cheap. A use case replaced by one that only executes (a test
- * double, an embedder's decorator) is admitted by its own `execute` instead.
+ * that under a flood refusing stays cheap, and answered after `pauseMs` (at most the refusal's
+ * Retry-After) so that clients that resend at once cannot turn refusals into the server's main work.
+ * A use case replaced by one that only executes (a test double, an embedder's decorator) is admitted
+ * by its own `execute` instead.
  */
-export function earlyAdmission(useCase: { admit?(clientAddress?: string): Admission }): (ctx: Context) => Admission | undefined {
-  return (ctx) => (typeof useCase.admit === 'function' ? useCase.admit(ctx.ip) : undefined);
+export function earlyAdmission(
+  useCase: { admit?(clientAddress?: string): Admission }, pauseMs: number,
+): (ctx: Context) => Promise<Admission | undefined> {
+  return async (ctx) => {
+    if (typeof useCase.admit !== 'function') return undefined;
+    try {
+      return useCase.admit(ctx.ip);
+    } catch (err) {
+      const retryAfterMs = 1000 * ((err as { retryAfterSeconds?: number }).retryAfterSeconds ?? 0);
+      const pause = Math.min(pauseMs, retryAfterMs);
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+      throw err;
+    }
+  };
 }
 
 /** The validated request parts a handler receives, typed by its contract's schemas. */
@@ -138,11 +155,11 @@ function literalsOf(schema: TSchema): string[] {
 export function serve<C extends RouteContract>(
   router: Router, contract: C, profile: ProfileContract, guard: readonly Middleware[], bodyLimitBytes: number,
   handler: (ctx: Context, input: RouteInput<C>) => Promise<void>,
-  admit?: (ctx: Context) => Admission | undefined,
+  admit?: (ctx: Context) => Promise<Admission | undefined>,
 ): void {
   const queryNames = contract.query ? Object.keys(contract.query.properties) : [];
   const run: Middleware = async (ctx) => {
-    const admission = admit?.(ctx);
+    const admission = await admit?.(ctx);
     try {
       if (admission) ctx.state['admission'] = admission;
       const body = contract.body ? validated(contract.body, await readJsonObject(ctx, bodyLimitBytes), profile, 'body') : undefined;

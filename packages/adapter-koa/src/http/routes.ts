@@ -5,7 +5,7 @@ import { errorMiddleware } from './error-middleware.js';
 import { HttpError } from './error-status.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from './input.js';
 import type { HttpLogger } from './logger.js';
-import { serve, type ProfileRoutes, type RouteContract } from './contract.js';
+import { DEFAULT_REFUSAL_PAUSE_MS, serve, type ProfileRoutes, type RouteContract } from './contract.js';
 import { openApiDocument } from './openapi.js';
 import { DJANGO_PROFILE, DJANGO_ROUTES } from './profiles/django/contract.js';
 import { djangoRoutes, ok } from './profiles/django/routes.js';
@@ -43,6 +43,16 @@ export interface RouterOptions {
   readonly readinessTimeoutMs?: number;
   /** @default 16384 */
   readonly bodyLimitBytes?: number;
+  /**
+   * How long a login or registration refused at the door (503 `server_busy`, or 429 for an address
+   * known to be over its registration limit) is held before the answer goes out, at most its
+   * `Retry-After`. A flood whose clients resend at once then sends one request per connection per
+   * pause instead of thousands per second, so its refusals stop eating the CPU that hashing and
+   * `/token` need. Refusals of clients within their fair share are rare: they wait for a hash instead.
+   * 0 answers at once.
+   * @default 1000
+   */
+  readonly refusalPauseMs?: number;
   /** Where unexpected errors go (with the request id); without one they go to Koa's `app.emit('error')`. */
   readonly logger?: HttpLogger;
 }
@@ -51,6 +61,7 @@ export interface RouterOptions {
 export interface ProfileSettings {
   readonly tokenAuth: TokenAuth;
   readonly bodyLimitBytes: number;
+  readonly refusalPauseMs: number;
   readonly logger: HttpLogger | undefined;
 }
 
@@ -68,6 +79,7 @@ export function createRouter(core: HttpCore, options: RouterOptions = {}): Route
   const settings: ProfileSettings = {
     tokenAuth,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    refusalPauseMs: options.refusalPauseMs ?? DEFAULT_REFUSAL_PAUSE_MS,
     logger: options.logger,
   };
   const router = new Router();

@@ -132,6 +132,11 @@ export function loadConfig(env: Env): ServerConfig {
         'anyone can then lock an account out from their own address.',
     );
   }
+  const workers = s.WORKERS === 'auto' ? Math.min(availableParallelism(), MAX_WORKERS) : s.WORKERS;
+  // Each process would have a database of its own: no throttle, reservation or account would be shared.
+  if (workers > 1 && databaseUrl === 'sqlite::memory:') {
+    problems.push('WORKERS above 1 needs a database the workers share: sqlite::memory: exists in one process only (use sqlite:<path> or PostgreSQL).');
+  }
   if (s.REQUEST_TIMEOUT_SECONDS < s.HEADERS_TIMEOUT_SECONDS) problems.push('REQUEST_TIMEOUT_SECONDS must be at least HEADERS_TIMEOUT_SECONDS.');
   if (s.METRICS_PORT !== undefined && s.METRICS_PORT === s.PORT && s.METRICS_PORT !== 0) problems.push('METRICS_PORT must differ from PORT.');
   // Tokens minted from a cached user are dated when it was read: they must not be born (nearly) expired.
@@ -170,7 +175,7 @@ export function loadConfig(env: Env): ServerConfig {
     principalCacheSize: s.PRINCIPAL_CACHE_SIZE,
     principalCacheTtlSeconds: s.PRINCIPAL_CACHE_TTL_SECONDS,
     verifiedTokenCacheSize: s.TOKEN_CACHE_SIZE,
-    workers: s.WORKERS === 'auto' ? Math.min(availableParallelism(), MAX_WORKERS) : s.WORKERS,
+    workers,
     nodeEnv: s.NODE_ENV,
     warnings,
   };

@@ -15,10 +15,10 @@ import type { Static } from '@sinclair/typebox';
  */
 export function djangoRoutes(router: Router, core: HttpCore, settings: ProfileSettings): void {
   const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(settings.logger, DJANGO_PROFILE.errors)];
-  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5], admit?: (ctx: Context) => Admission | undefined) =>
+  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5], admit?: (ctx: Context) => Promise<Admission | undefined>) =>
     serve(router, contract, DJANGO_PROFILE, guard, settings.bodyLimitBytes, handler, admit);
-  const admitRegister = earlyAdmission(core.registerUser);
-  const admitLogin = earlyAdmission(core.loginUser);
+  const admitRegister = earlyAdmission(core.registerUser, settings.refusalPauseMs);
+  const admitLogin = earlyAdmission(core.loginUser, settings.refusalPauseMs);
   const R = DJANGO_ROUTES;
 
   route(R.register, async (ctx, { body }) => {

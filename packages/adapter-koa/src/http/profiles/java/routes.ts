@@ -20,10 +20,10 @@ export const JAVA_PATH_PREFIXES: readonly string[] = ['/app/chat/', '/token/rtc/
  */
 export function javaRoutes(router: Router, core: HttpCore, settings: ProfileSettings): void {
   const guard: Middleware[] = [requestIdMiddleware, errorMiddleware(settings.logger, JAVA_PROFILE.errors)];
-  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5], admit?: (ctx: Context) => Admission | undefined) =>
+  const route = <C extends RouteContract>(contract: C, handler: Parameters<typeof serve<C>>[5], admit?: (ctx: Context) => Promise<Admission | undefined>) =>
     serve(router, contract, JAVA_PROFILE, guard, settings.bodyLimitBytes, handler, admit);
-  const admitRegister = earlyAdmission(core.registerUser);
-  const admitLogin = earlyAdmission(core.loginUser);
+  const admitRegister = earlyAdmission(core.registerUser, settings.refusalPauseMs);
+  const admitLogin = earlyAdmission(core.loginUser, settings.refusalPauseMs);
   const R = JAVA_ROUTES;
 
   route(R.register, async (ctx, { body }) => {
