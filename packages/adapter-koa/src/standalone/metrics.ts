@@ -15,9 +15,10 @@ const CHAT_SERVICE_STATES: readonly ChatServiceState[] = ['unchecked', 'ok', 'mi
  */
 export class PrometheusMetrics implements Observer {
   readonly registry = new Registry();
-  private readonly httpRequests = new Counter({
+  private readonly httpRequests: Counter<'method' | 'route' | 'status'> = new Counter({
     name: 'chat_app_http_requests_total', help: 'HTTP requests answered, by method, route pattern and status.',
     labelNames: ['method', 'route', 'status'] as const, registers: [this.registry],
+    collect: () => this.flushRequestCounts(),
   });
   private readonly httpDuration = new Histogram({
     name: 'chat_app_http_request_duration_seconds', help: 'Time to answer an HTTP request, by method, route pattern and status.',
@@ -56,10 +57,18 @@ export class PrometheusMetrics implements Observer {
     name: 'chat_app_registration_takeovers_total', help: 'Pending registrations taken over after their earlier attempt was abandoned.',
     registers: [this.registry],
   });
-  private readonly principalCache = new Counter({
+  private readonly principalCache: Counter<'result'> = new Counter({
     name: 'chat_app_principal_cache_lookups_total', help: 'Bearer principal cache lookups, by result (hit, miss).',
     labelNames: ['result'] as const, registers: [this.registry],
+    collect: () => this.flushPrincipalCacheCounts(),
   });
+  // The per-request metrics are on the hot path, where prom-client would build, validate and hash
+  // the label set on every call: keep each series' labels and histogram child once, and add the
+  // counters' increments up here, handing them to prom-client when it collects (every scrape,
+  // and the primary's gathering of the workers' metrics, goes through collect).
+  private readonly requestSeries = new Map<string, Map<string, Map<number, RequestSeries>>>();
+  private pendingCacheHits = 0;
+  private pendingCacheMisses = 0;
   private readonly chatServiceState = new Gauge({
     name: 'chat_app_agora_credentials_state', help: 'Result of the latest Agora credentials check: 1 for the current state, 0 for the others.',
     // Several workers each check: a state is 1 when any worker saw it last (a sum would count workers).
@@ -84,7 +93,9 @@ export class PrometheusMetrics implements Observer {
       case 'password_hash_shed':
         return this.hashShed.inc();
       case 'principal_cache':
-        return this.principalCache.inc({ result: event.result });
+        if (event.result === 'hit') this.pendingCacheHits += 1;
+        else this.pendingCacheMisses += 1;
+        return;
       case 'chat_service_call':
         this.agoraCalls.inc({ operation: event.operation, outcome: event.outcome });
         if (event.retries > 0) this.agoraRetries.inc({ operation: event.operation }, event.retries);
@@ -93,14 +104,56 @@ export class PrometheusMetrics implements Observer {
   }
 
   readonly observeRequest = (request: ObservedRequest): void => {
-    const labels = { method: request.method, route: request.route, status: String(request.status) };
-    this.httpRequests.inc(labels);
-    this.httpDuration.observe(labels, request.durationMs / 1000);
+    const series = this.seriesOf(request.route, request.method, request.status);
+    series.pending += 1;
+    series.duration.observe(request.durationMs / 1000);
   };
+
+  // Bounded like the series themselves: routes are patterns (or "unmatched"), Node's parser accepts a
+  // fixed set of methods, and statuses are few.
+  private seriesOf(route: string, method: string, status: number): RequestSeries {
+    let byMethod = this.requestSeries.get(route);
+    if (!byMethod) this.requestSeries.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let series = byStatus.get(status);
+    if (!series) {
+      const labels = { method, route, status: String(status) };
+      series = { labels, duration: this.httpDuration.labels(labels), pending: 0 };
+      byStatus.set(status, series);
+    }
+    return series;
+  }
+
+  private flushRequestCounts(): void {
+    for (const byMethod of this.requestSeries.values()) {
+      for (const byStatus of byMethod.values()) {
+        for (const series of byStatus.values()) {
+          if (series.pending === 0) continue;
+          this.httpRequests.inc(series.labels, series.pending);
+          series.pending = 0;
+        }
+      }
+    }
+  }
+
+  private flushPrincipalCacheCounts(): void {
+    if (this.pendingCacheHits > 0) this.principalCache.inc({ result: 'hit' }, this.pendingCacheHits);
+    if (this.pendingCacheMisses > 0) this.principalCache.inc({ result: 'miss' }, this.pendingCacheMisses);
+    this.pendingCacheHits = 0;
+    this.pendingCacheMisses = 0;
+  }
 
   setChatServiceState(current: ChatServiceState): void {
     for (const state of CHAT_SERVICE_STATES) this.chatServiceState.set({ state }, state === current ? 1 : 0);
   }
+}
+
+interface RequestSeries {
+  readonly labels: { method: string; route: string; status: string };
+  readonly duration: { observe(seconds: number): void };
+  /** Requests answered since prom-client last collected. */
+  pending: number;
 }
 
 /** What the metrics listener serves: a {@link Registry}, or the workers' metrics summed by the primary. */
