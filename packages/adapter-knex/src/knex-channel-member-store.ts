@@ -6,6 +6,9 @@ import { toEpochMs } from './user-row.js';
 const TABLE = 'channel_members';
 // Rows per INSERT: 4 parameters each stays far below SQLite's 32766 and PostgreSQL's 65535 parameters.
 const ROWS_PER_INSERT = 500;
+// Expired rows are never listed, so deleting them can wait: one sweep per few seconds (of the callers'
+// clock) instead of one per flush keeps every flush from touching the whole expiry index.
+const EXPIRED_SWEEP_INTERVAL_MS = 5_000;
 
 interface MemberRow {
   channel_name: string;
@@ -16,6 +19,8 @@ interface MemberRow {
 
 /** A {@link ChannelMemberStore} in the `channel_members` table, shared by every server instance on one database. */
 export class KnexChannelMemberStore implements ChannelMemberStore {
+  private lastSweepAt: number | undefined;
+
   constructor(private readonly knex: Knex) {}
 
   async record(members: readonly ChannelMember[], options: { now: Date; maxPerChannel: number }): Promise<void> {
@@ -34,14 +39,26 @@ export class KnexChannelMemberStore implements ChannelMemberStore {
       for (let i = 0; i < all.length; i += ROWS_PER_INSERT) {
         await trx(TABLE).insert(all.slice(i, i + ROWS_PER_INSERT)).onConflict(['channel_name', 'agora_uid']).merge(['chat_username', 'expires_at']);
       }
-      await trx(TABLE).where('expires_at', '<=', now).delete();
-      // Beyond the bound, the rows whose tokens expire first go: one statement per chunk of channels.
+      // A clock that went back sweeps too, rather than waiting for it to catch up.
+      if (this.lastSweepAt === undefined || Math.abs(now - this.lastSweepAt) >= EXPIRED_SWEEP_INTERVAL_MS) {
+        await trx(TABLE).where('expires_at', '<=', now).delete();
+        this.lastSweepAt = now;
+      }
       for (let i = 0; i < channels.length; i += ROWS_PER_INSERT) {
+        // Ranking every touched channel costs a sort of all their rows; a count on the primary key finds
+        // the few channels over the bound, and only those are ranked.
+        const full: { channel_name: string }[] = await trx(TABLE)
+          .select('channel_name')
+          .whereIn('channel_name', channels.slice(i, i + ROWS_PER_INSERT))
+          .groupBy('channel_name')
+          .having(trx.raw('count(*)'), '>', options.maxPerChannel);
+        if (full.length === 0) continue;
+        // Beyond the bound, the rows whose tokens expire first go (expired rows not yet swept rank last).
         const ranked = trx(TABLE)
           .select('channel_name', 'agora_uid', trx.raw('row_number() over (partition by ?? order by ?? desc, ?? asc) as rank', [
             'channel_name', 'expires_at', 'agora_uid',
           ]))
-          .whereIn('channel_name', channels.slice(i, i + ROWS_PER_INSERT))
+          .whereIn('channel_name', full.map((r) => r.channel_name))
           .as('ranked');
         await trx(TABLE)
           .whereIn(['channel_name', 'agora_uid'], trx.select('channel_name', 'agora_uid').from(ranked).where('rank', '>', options.maxPerChannel))
