@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { createDatabase } from '../create-database.js';
 import { migrateLatest } from '../migrate.js';
+import { skipLoudly } from './loud-skip.js';
 
 /** PostgreSQL of the test run; each database opened below lives in its own schema, dropped afterwards. */
 export const PG_TEST_URL = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -147,18 +148,7 @@ export async function requireDialect(context: Mocha.Context, dialect: Dialect): 
   const failure = await probePostgres();
   if (failure === undefined) return;
   const reason = failure instanceof Error ? failure.message : String(failure);
-  if (process.env['CI'] === 'true') throw new Error(`PostgreSQL at ${SHOWN_PG_TEST_URL} is unreachable under CI=true: ${reason}`);
-  console.warn(
-    [
-      '',
-      '*'.repeat(78),
-      `*  PostgreSQL at ${SHOWN_PG_TEST_URL} is unreachable (${reason}).`,
-      '*  SKIPPING the PostgreSQL tests. Set PG_TEST_URL, or CI=true to make this a failure.',
-      '*'.repeat(78),
-      '',
-    ].join('\n'),
-  );
-  context.skip();
+  skipLoudly(context, `PostgreSQL at ${SHOWN_PG_TEST_URL} is unreachable (${reason})`, 'PostgreSQL tests', 'Set PG_TEST_URL');
 }
 
 /**

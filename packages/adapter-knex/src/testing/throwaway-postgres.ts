@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { skipLoudly } from './loud-skip.js';
 
 const run = promisify(execFile);
 
@@ -124,18 +125,8 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
  * Under `CI=true` a missing installation fails instead.
  */
 export async function requireThrowawayPostgres(context: Mocha.Context): Promise<ThrowawayPostgres> {
-  if (!postgresBinDir() && process.env['CI'] !== 'true') {
-    console.warn(
-      [
-        '',
-        '*'.repeat(78),
-        '*  PostgreSQL binaries (initdb, pg_ctl) not found on the PATH or in /usr/lib/postgresql.',
-        '*  SKIPPING the database outage tests. Install PostgreSQL, or set CI=true to make this a failure.',
-        '*'.repeat(78),
-        '',
-      ].join('\n'),
-    );
-    context.skip();
+  if (!postgresBinDir()) {
+    skipLoudly(context, 'PostgreSQL binaries (initdb, pg_ctl) not found on the PATH or in /usr/lib/postgresql', 'database outage tests', 'Install PostgreSQL');
   }
   return startThrowawayPostgres();
 }
