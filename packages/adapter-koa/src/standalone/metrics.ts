@@ -66,7 +66,7 @@ export class PrometheusMetrics implements Observer {
   // the label set on every call: keep each series' labels and histogram child once, and add the
   // counters' increments up here, handing them to prom-client when it collects (every scrape,
   // and the primary's gathering of the workers' metrics, goes through collect).
-  private readonly requestSeries = new Map<string, Map<string, Map<number, RequestSeries>>>();
+  private readonly requestSeries = new Map<string, RequestSeries>();
   private pendingCacheHits = 0;
   private pendingCacheMisses = 0;
   private readonly chatServiceState = new Gauge({
@@ -112,28 +112,21 @@ export class PrometheusMetrics implements Observer {
   // Bounded like the series themselves: routes are patterns (or "unmatched"), Node's parser accepts a
   // fixed set of methods, and statuses are few.
   private seriesOf(route: string, method: string, status: number): RequestSeries {
-    let byMethod = this.requestSeries.get(route);
-    if (!byMethod) this.requestSeries.set(route, (byMethod = new Map()));
-    let byStatus = byMethod.get(method);
-    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
-    let series = byStatus.get(status);
+    const key = `${method} ${status} ${route}`;
+    let series = this.requestSeries.get(key);
     if (!series) {
       const labels = { method, route, status: String(status) };
       series = { labels, duration: this.httpDuration.labels(labels), pending: 0 };
-      byStatus.set(status, series);
+      this.requestSeries.set(key, series);
     }
     return series;
   }
 
   private flushRequestCounts(): void {
-    for (const byMethod of this.requestSeries.values()) {
-      for (const byStatus of byMethod.values()) {
-        for (const series of byStatus.values()) {
-          if (series.pending === 0) continue;
-          this.httpRequests.inc(series.labels, series.pending);
-          series.pending = 0;
-        }
-      }
+    for (const series of this.requestSeries.values()) {
+      if (series.pending === 0) continue;
+      this.httpRequests.inc(series.labels, series.pending);
+      series.pending = 0;
     }
   }
 
