@@ -5,6 +5,8 @@
 // `ab` alternates this checkout's server with the one built in the checkout named by PROFILE_BASE
 // (e.g. a `git worktree` of main): the before/after of a change, measured in the same minutes.
 // PROFILE_NODE_ARGS are node flags for the measured processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
+// `variant` alternates the server with the same server under PROFILE_VARIANT: `metrics` (METRICS_PORT set,
+// scraped every second) or `mapper` (every request a new channel among 1000: a new mapper entry each).
 // PROFILE_ELD=1 preloads an event-loop delay / GC recorder into the server and prints its figures;
 // PROFILE_PRELOAD=<module> preloads another one; PROFILE_STDOUT=1 shows the server's stdout (pino, --trace-gc).
 import { fork } from 'node:child_process';
@@ -45,10 +47,10 @@ const execArgv = [...(process.env.PROFILE_NODE_ARGS ?? '').split(' ').filter(Boo
 const nodeOptions = () => ({ ...process.env });
 const launcher = { execArgv };
 
-async function startServer(cli = serverCli) {
+async function startServer(cli = serverCli, extraEnv = {}) {
   const port = await freePort();
   const env = {
-    ...nodeOptions(), PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dataDir, 'p.sqlite')}`, LOG_LEVEL: 'warn',
+    ...nodeOptions(), ...extraEnv, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dataDir, 'p.sqlite')}`, LOG_LEVEL: 'warn',
     NODE_ENV: 'development', REGISTER_MAX_PER_ADDRESS: '1000000',
   };
   const child = fork(cli, ['serve'], { env, ...launcher, stdio: ['ignore', process.env.PROFILE_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'] });
@@ -77,28 +79,41 @@ async function startReference() {
   return { child, url: `http://127.0.0.1:${port}/token?channelName=room`, bearers: undefined };
 }
 
-async function load(url, bearers, amount) {
+let channelRun = 0;
+async function load(url, bearers, amount, channels = 0) {
   let next = 0;
   const options = { url, connections: CONNECTIONS, amount, timeout: 10 };
   if (bearers) options.setupClient = (c) => c.setHeaders({ authorization: `Bearer ${bearers[next++ % bearers.length]}` });
+  if (channels) {
+    let n = 0;
+    const prefix = `c${channelRun++}-`;
+    const path = new URL(url).pathname;
+    options.requests = [{ setupRequest: (req) => ({ ...req, path: `${path}?channelName=${prefix}${n++ % channels}&publisherRole=true` }) }];
+  }
   const r = await autocannon(options);
   if (r.non2xx || r.errors || r.timeouts) throw new Error(`errors: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
   return r;
 }
 
 async function measure(kind) {
+  const variant = kind === 'variant' ? process.env.PROFILE_VARIANT : undefined;
+  const metricsPort = variant === 'metrics' ? await freePort() : undefined;
   const proc = kind === 'reference' ? await startReference()
-    : await startServer(kind === 'base' ? join(process.env.PROFILE_BASE, 'packages', 'adapter-koa', 'bin', 'chat-app-server.cjs') : serverCli);
+    : await startServer(kind === 'base' ? join(process.env.PROFILE_BASE, 'packages', 'adapter-koa', 'bin', 'chat-app-server.cjs') : serverCli,
+      metricsPort ? { METRICS_PORT: String(metricsPort) } : {});
+  const channels = variant === 'mapper' ? 1000 : 0;
+  const scraper = metricsPort ? setInterval(() => fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => undefined), 1000) : undefined;
   const pid = proc.child.pid;
   const rssStart = rssMb(pid);
-  await load(proc.url, proc.bearers, Math.min(requests, 5000)); // warm up the JIT
+  await load(proc.url, proc.bearers, Math.min(requests, 5000), channels); // warm up the JIT
   const eldReport = () => new Promise((resolve) => { proc.child.once('message', resolve); proc.child.send('eld'); });
   if (process.env.PROFILE_ELD) await eldReport(); // forget start-up and warm-up
   const before = cpuMs(pid);
   let peak = 0;
   const sampler = setInterval(() => { peak = Math.max(peak, rssMb(pid)); }, 50);
-  const r = await load(proc.url, proc.bearers, requests);
+  const r = await load(proc.url, proc.bearers, requests, channels);
   clearInterval(sampler);
+  clearInterval(scraper);
   const cpu = cpuMs(pid) - before;
   peak = Math.max(peak, rssMb(pid));
   const eld = process.env.PROFILE_ELD ? await eldReport() : undefined;
@@ -108,8 +123,9 @@ async function measure(kind) {
   return { kind, usPerReq: (cpu * 1000) / requests, rps: r.requests.average, p99: r.latency.p99, rssStart, peak, eld };
 }
 
-const kinds = target === 'both' ? ['reference', 'server'] : target === 'ab' ? ['base', 'server'] : [target];
+const kinds = target === 'both' ? ['reference', 'server'] : target === 'ab' ? ['base', 'server'] : target === 'variant' ? ['server', 'variant'] : [target];
 if (target === 'ab' && !process.env.PROFILE_BASE) throw new Error('ab needs PROFILE_BASE, the checkout to compare with');
+if (target === 'variant' && !['metrics', 'mapper'].includes(process.env.PROFILE_VARIANT)) throw new Error('variant needs PROFILE_VARIANT=metrics or mapper');
 const rows = [];
 for (let i = 0; i < rounds; i++) {
   for (const kind of (i % 2 ? [...kinds].reverse() : kinds)) {
@@ -120,6 +136,7 @@ for (let i = 0; i < rounds; i++) {
 }
 const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cost = Object.fromEntries(kinds.map((k) => [k, median(rows.filter((r) => r.kind === k).map((r) => r.usPerReq))]));
+if (cost.server && cost.variant) console.log(`median CPU/req: ${process.env.PROFILE_VARIANT} ${cost.variant.toFixed(0)} µs, server ${cost.server.toFixed(0)} µs: ${(100 * (cost.variant / cost.server - 1)).toFixed(1)}%`);
 if (cost.server && cost.base) console.log(`median CPU/req: server ${cost.server.toFixed(0)} µs, base ${cost.base.toFixed(0)} µs: ${(100 * (cost.server / cost.base - 1)).toFixed(1)}%`);
 if (cost.server && cost.reference) console.log(`median CPU/req: server ${cost.server.toFixed(0)} µs, reference ${cost.reference.toFixed(0)} µs: ratio (reference/server) ${(cost.reference / cost.server).toFixed(2)}`);
 process.exit(0);
