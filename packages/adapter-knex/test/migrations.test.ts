@@ -1,15 +1,18 @@
 import * as chai from 'chai';
 import chaiAsPromised from 'chai-as-promised';
-import { USER_STATUSES } from '@chat-app-server/core';
-import { migrateLatest, migrateRollback } from '../src/index.js';
+import { USER_STATUSES, type ChannelMember } from '@chat-app-server/core';
+import { KnexChannelMemberStore, migrateLatest, migrateRollback } from '../src/index.js';
 import { MIGRATIONS_TABLE } from '../src/migrate.js';
 import { ChatAppServerMigrationSource } from '../src/migrations/migration-source.js';
 import { describeEachDialect, type TestDatabase } from '../src/testing/index.js';
+import { later, T0 } from './support/fixtures.js';
 
 chai.use(chaiAsPromised);
 const { expect } = chai;
 
-const ALL = ['0001-create-users', '0002-create-login-failures', '0003-create-channel-members', '0004-account-lifecycle'];
+const DROP_CHANNEL_EXPIRES_AT_INDEX = '0005-drop-channel-members-channel-expires-at-index';
+const ALL = ['0001-create-users', '0002-create-login-failures', '0003-create-channel-members', '0004-account-lifecycle', DROP_CHANNEL_EXPIRES_AT_INDEX];
+const MIGRATOR = { migrationSource: new ChatAppServerMigrationSource(), tableName: MIGRATIONS_TABLE };
 
 describeEachDialect('migrations', (dialect) => {
   let db: TestDatabase;
@@ -19,6 +22,9 @@ describeEachDialect('migrations', (dialect) => {
   afterEach(async function () {
     await db.teardown();
   });
+  // One migration at a time (the names run or reverted), to test each on the schema it follows.
+  const up = async () => ((await db.knex.migrate.up(MIGRATOR)) as [number, string[]])[1];
+  const down = async () => ((await db.knex.migrate.down(MIGRATOR)) as [number, string[]])[1];
 
   it('migrates up, down and up again, and a second migrateLatest runs nothing', async function () {
     const first = await migrateLatest(db.knex);
@@ -61,13 +67,13 @@ describeEachDialect('migrations', (dialect) => {
   });
 
   it('keeps existing users when adding the account lifecycle, and rolls it back only without disabled or deleting ones', async function () {
-    for (let i = 0; i < 3; i += 1) await db.knex.migrate.up({ migrationSource: new ChatAppServerMigrationSource(), tableName: MIGRATIONS_TABLE });
+    for (let i = 0; i < 3; i += 1) await up();
     const row = {
       account: 'Jack', account_key: 'jack', password_hash: 'h', chat_username: 'jack', chat_uuid: 'u1', agora_uid: 7,
       status: 'active', lease_id: null, lease_expires_at: null, creation_attempted_at: 5, created_at: 1, updated_at: 2,
     };
     await db.knex('users').insert(row);
-    expect(await migrateLatest(db.knex)).to.deep.equal(['0004-account-lifecycle']);
+    expect(await up()).to.deep.equal(['0004-account-lifecycle']);
     const migrated = await db.knex('users').where('account_key', 'jack').first();
     expect({ ...migrated, agora_uid: Number(migrated.agora_uid), creation_attempted_at: Number(migrated.creation_attempted_at),
       created_at: Number(migrated.created_at), updated_at: Number(migrated.updated_at), tokens_not_before: Number(migrated.tokens_not_before) })
@@ -76,12 +82,42 @@ describeEachDialect('migrations', (dialect) => {
     await expect(db.knex('users').insert({ ...row, account_key: 'jack', chat_username: 'x', chat_uuid: 'u3', agora_uid: 9 })).to.be.rejected;
 
     await db.knex('users').where('account_key', 'jack2').update({ status: 'disabled' });
-    await expect(migrateRollback(db.knex)).to.be.rejectedWith(/disabled and deleting accounts/);
+    await expect(down()).to.be.rejectedWith(/disabled and deleting accounts/);
     await db.knex('users').where('account_key', 'jack2').update({ status: 'active' });
-    expect(await migrateRollback(db.knex)).to.deep.equal(['0004-account-lifecycle']);
+    expect(await down()).to.deep.equal(['0004-account-lifecycle']);
     expect(await db.knex.schema.hasColumn('users', 'tokens_not_before')).to.equal(false);
     expect(await db.knex('users').orderBy('account_key').pluck('account_key')).to.deep.equal(['jack', 'jack2']);
     await expect(db.knex('users').insert({ ...row, account_key: 'z', chat_username: 'z', chat_uuid: 'uz', agora_uid: 99, status: 'disabled' })).to.be.rejected;
+  });
+
+  it('drops the (channel_name, expires_at) index of channel_members, the mapper working on the primary key, and restores it going down', async function () {
+    const INDEX = 'channel_members_channel_expires_at_index';
+    const PRIMARY_KEY = dialect.name === 'postgres' ? 'channel_members_pkey' : 'sqlite_autoindex_channel_members_1';
+    const indexes = async (): Promise<string[]> => dialect.name === 'postgres'
+      ? (await db.knex.raw("select indexname from pg_indexes where schemaname = current_schema() and tablename = 'channel_members'")).rows.map((r: { indexname: string }) => r.indexname)
+      : db.knex('sqlite_master').where({ type: 'index', tbl_name: 'channel_members' }).pluck('name');
+    const member = (agoraUid: number, expiresInMs: number): ChannelMember =>
+      ({ channelName: 'room', agoraUid, chatUsername: `u${agoraUid}`, expiresAt: later(T0, expiresInMs) });
+    const store = new KnexChannelMemberStore(db.knex);
+    const listed = async (at: Date) => (await store.list('room', at, 10)).map((m) => m.agoraUid);
+
+    for (let i = 0; i < 4; i += 1) await up();
+    await store.record([member(1, 60_000), member(2, 120_000)], { now: T0, maxPerChannel: 3 });
+    expect(await indexes()).to.have.members([PRIMARY_KEY, INDEX, 'channel_members_expires_at_index']);
+
+    expect(await up()).to.deep.equal([DROP_CHANNEL_EXPIRES_AT_INDEX]);
+    expect(await indexes()).to.have.members([PRIMARY_KEY, 'channel_members_expires_at_index']);
+    // Rows from before stay listed; over the bound, the members expiring first go.
+    await store.record([member(3, 180_000), member(4, 240_000), member(5, 30_000)], { now: later(T0, 1_000), maxPerChannel: 3 });
+    expect(await listed(later(T0, 1_000))).to.deep.equal([4, 3, 2]);
+    expect(await listed(later(T0, 150_000))).to.deep.equal([4, 3]);
+
+    expect(await down()).to.deep.equal([DROP_CHANNEL_EXPIRES_AT_INDEX]);
+    expect(await indexes()).to.have.members([PRIMARY_KEY, INDEX, 'channel_members_expires_at_index']);
+    await store.record([member(6, 300_000)], { now: later(T0, 2_000), maxPerChannel: 3 });
+    expect(await listed(later(T0, 2_000))).to.deep.equal([6, 4, 3]);
+    expect(await up()).to.deep.equal([DROP_CHANNEL_EXPIRES_AT_INDEX]);
+    expect(await indexes()).to.have.members([PRIMARY_KEY, 'channel_members_expires_at_index']);
   });
 
   // Migrations are history and keep their literals; this pins the status CHECK to core's one list, so a

@@ -134,7 +134,7 @@ for (const dialect of DIALECTS) {
       expect(map.body).to.deep.equal({
         code: 'RES_OK', statusCode: 200, channelName: channel, result: { [ann.agoraUid]: 'mapper-ann', [bob.agoraUid]: 'mapper-bob' },
       });
-      // Written behind: another instance on the same database sees it once it is written (within 200 ms, unless the machine crawls).
+      // Written behind: another instance on the same database sees it once it is written (within about 1 s, unless the machine crawls).
       let elsewhere: HttpResponse | undefined;
       for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(50)) {
         elsewhere = await request(legacy.url, 'GET', `/app/chat/agora/channel/mapper?channelName=${encodeURIComponent(channel)}`);

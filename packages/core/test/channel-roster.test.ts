@@ -30,7 +30,7 @@ function rig(options: { maxPending?: number; maxPerChannel?: number } = {}) {
   return { ...test, store, warnings };
 }
 
-async function registered(r: ReturnType<typeof rig>, account: string) {
+async function registered(r: Pick<ReturnType<typeof rig>, 'core'>, account: string) {
   return r.core.registerUser.execute({ account, password: 'password1' });
 }
 
@@ -48,6 +48,21 @@ describe('channel roster (the channel mapper)', function () {
     expect(r.store.writes).to.have.length(1);
     expect(r.store.writes[0]).to.have.length(2);
     expect(await r.core.listChannelMembers.execute({ channelName: 'other' })).to.deep.equal([]);
+  });
+
+  it('by default writes behind once a second: notes of that second go in one batch', async function () {
+    const store = new WatchedStore();
+    const r = aTestCore({ channelMembers: store });
+    const ann = await registered(r, 'ann');
+    const bob = await registered(r, 'bob');
+    await r.core.issueRtcToken.execute({ principal: ann, channelName: 'room', role: 'publisher' });
+    await sleep(300);
+    await r.core.issueRtcToken.execute({ principal: bob, channelName: 'room', role: 'publisher' });
+    await sleep(300);
+    expect(store.writes, 'nothing written 600 ms after the first note').to.have.length(0);
+    for (const deadline = Date.now() + 5_000; store.writes.length === 0 && Date.now() < deadline;) await sleep(20);
+    expect(store.writes.map((w) => w.map((m) => m.chatUsername).sort())).to.deep.equal([['ann', 'bob']]);
+    await r.core.close();
   });
 
   it('lists members while their batch is being written', async function () {

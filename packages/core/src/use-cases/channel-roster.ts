@@ -5,7 +5,11 @@ import type { ChannelMember, ChannelMemberStore } from '../ports/channel-member-
 export interface ChannelRosterOptions {
   /** Members kept per channel (those whose tokens expire last). @default 1000 */
   readonly maxPerChannel?: number;
-  /** How long a noted member may wait before it is written; one write carries everything noted since. @default 200 */
+  /**
+   * How long a noted member may wait before it is written; one write carries everything noted since.
+   * Another instance sharing the store lists a new member after at most about this long. A second keeps
+   * the store's transactions, commits and per-write trim check few under a stream of new members. @default 1000
+   */
   readonly flushIntervalMs?: number;
   /**
    * A member is not written again while its stored expiry is at most this much earlier than the new
@@ -20,7 +24,7 @@ export interface ChannelRosterOptions {
 
 export const DEFAULT_CHANNEL_ROSTER: Required<ChannelRosterOptions> = Object.freeze({
   maxPerChannel: 1000,
-  flushIntervalMs: 200,
+  flushIntervalMs: 1000,
   refreshSlackSeconds: 60,
   maxPending: 10_000,
   maxRemembered: 10_000,
