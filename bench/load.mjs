@@ -33,6 +33,7 @@ process.once('message', async (spec) => {
   const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, { count }]) => [code, count]));
   process.send({
     rps: r.requests.average,
+    total: r.requests.total,
     ok2xx: r['2xx'] / r.duration,
     statusCodes,
     non2xx: r.non2xx,
