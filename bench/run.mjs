@@ -1,5 +1,5 @@
 // `pnpm bench`: drives the standalone server (SQLite + built-in emulator, or DATABASE_URL) and two
-// bare-Koa references with autocannon in one run, and prints every figure with its target and the
+// bare-Koa references with wrk or autocannon (see load.mjs) in one run, and prints every figure with its target and the
 // machine it ran on.
 // - BENCH_SECONDS (default 10): length of each measured run.
 // - BENCH_ROUNDS (default 5): rounds of the /token comparisons. Each round runs the bare-Koa token
@@ -16,6 +16,7 @@ import { availableParallelism, cpus, freemem, loadavg, release, tmpdir, totalmem
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
+import { loaderName } from './load.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -98,6 +99,7 @@ function printMachine() {
   console.log(`machine: ${cpu.length} cores (${availableParallelism()} available to Node), ${cpu[0]?.model?.trim() ?? 'unknown CPU'}, ` +
     `${(totalmem() / 2 ** 30).toFixed(1)} GiB memory (${(freemem() / 2 ** 30).toFixed(1)} GiB free), ${osType()} ${release()}, Node ${process.version}`);
   console.log(`load average before the run: ${l1} / ${l5} / ${l15} (1 / 5 / 15 min; the load generators run on the same machine)`);
+  console.log(`load generator: ${loaderName()} for the GET runs and the warm-ups (autocannon for the flood; BENCH_LOADER chooses)`);
   console.log(`${SECONDS} s per run${ONLY === '' || ONLY === 'token' ? `, ${ROUNDS} rounds of the /token comparisons` : ''}\n`);
 }
 
