@@ -62,6 +62,7 @@ process.once('message', async (spec) => {
   const answers = latencies.length;
   process.send({
     rps: answers / seconds,
+    total: answers,
     ok2xx: ok / seconds,
     statusCodes,
     non2xx: answers - ok,
