@@ -10,8 +10,8 @@ import { later, T0 } from './support/fixtures.js';
 chai.use(chaiAsPromised);
 const { expect } = chai;
 
-const DROP_CHANNEL_EXPIRES_AT_INDEX = '0005-drop-channel-members-channel-expires-at-index';
-const ALL = ['0001-create-users', '0002-create-login-failures', '0003-create-channel-members', '0004-account-lifecycle', DROP_CHANNEL_EXPIRES_AT_INDEX];
+const CHANNEL_MEMBERS_BY_PRIMARY_KEY = '0005-channel-members-by-primary-key';
+const ALL = ['0001-create-users', '0002-create-login-failures', '0003-create-channel-members', '0004-account-lifecycle', CHANNEL_MEMBERS_BY_PRIMARY_KEY];
 const MIGRATOR = { migrationSource: new ChatAppServerMigrationSource(), tableName: MIGRATIONS_TABLE };
 
 describeEachDialect('migrations', (dialect) => {
@@ -90,34 +90,76 @@ describeEachDialect('migrations', (dialect) => {
     await expect(db.knex('users').insert({ ...row, account_key: 'z', chat_username: 'z', chat_uuid: 'uz', agora_uid: 99, status: 'disabled' })).to.be.rejected;
   });
 
-  it('drops the (channel_name, expires_at) index of channel_members, the mapper working on the primary key, and restores it going down', async function () {
+  it('drops the (channel_name, expires_at) index of channel_members and, on SQLite, stores the table WITHOUT ROWID, keeping its rows; and goes back', async function () {
+    const sqlite = dialect.name === 'sqlite';
     const INDEX = 'channel_members_channel_expires_at_index';
-    const PRIMARY_KEY = dialect.name === 'postgres' ? 'channel_members_pkey' : 'sqlite_autoindex_channel_members_1';
+    const PRIMARY_KEY = sqlite ? 'sqlite_autoindex_channel_members_1' : 'channel_members_pkey';
     const indexes = async (): Promise<string[]> => dialect.name === 'postgres'
       ? (await db.knex.raw("select indexname from pg_indexes where schemaname = current_schema() and tablename = 'channel_members'")).rows.map((r: { indexname: string }) => r.indexname)
       : db.knex('sqlite_master').where({ type: 'index', tbl_name: 'channel_members' }).pluck('name');
-    const member = (agoraUid: number, expiresInMs: number): ChannelMember =>
-      ({ channelName: 'room', agoraUid, chatUsername: `u${agoraUid}`, expiresAt: later(T0, expiresInMs) });
+    // SQLite: the table's and its indexes' definitions, its columns, and whether it is WITHOUT ROWID.
+    const sqliteSchema = async () => ({
+      entries: await db.knex('sqlite_master').where({ tbl_name: 'channel_members' }).orderBy('name').select('type', 'name', 'sql'),
+      columns: await db.knex.raw("select name, type, \"notnull\", pk from pragma_table_info('channel_members') order by cid"),
+      withoutRowid: Number((await db.knex.raw("select wr from pragma_table_list('channel_members')"))[0].wr) === 1,
+    });
+    const member = (agoraUid: number, expiresInMs: number, channelName = 'room'): ChannelMember =>
+      ({ channelName, agoraUid, chatUsername: `u${agoraUid}`, expiresAt: later(T0, expiresInMs) });
     const store = new KnexChannelMemberStore(db.knex);
-    const listed = async (at: Date) => (await store.list('room', at, 10)).map((m) => m.agoraUid);
+    const listed = async (at: Date, channel = 'room') => (await store.list(channel, at, 10)).map((m) => m.agoraUid);
+    const stored = async (channel = 'room') =>
+      (await db.knex('channel_members').where('channel_name', channel).orderBy('agora_uid').pluck('agora_uid')).map(Number);
 
     for (let i = 0; i < 4; i += 1) await up();
     await store.record([member(1, 60_000), member(2, 120_000)], { now: T0, maxPerChannel: 3 });
     expect(await indexes()).to.have.members([PRIMARY_KEY, INDEX, 'channel_members_expires_at_index']);
+    const after0004 = sqlite ? await sqliteSchema() : undefined;
+    const listedBefore = await store.list('room', later(T0, 1_000), 10);
+    expect(listedBefore.map((m) => m.agoraUid)).to.deep.equal([2, 1]);
+    if (after0004) {
+      expect(after0004.withoutRowid).to.equal(false);
+      await expect(db.knex.raw('select rowid from channel_members')).to.be.fulfilled;
+    }
 
-    expect(await up()).to.deep.equal([DROP_CHANNEL_EXPIRES_AT_INDEX]);
-    expect(await indexes()).to.have.members([PRIMARY_KEY, 'channel_members_expires_at_index']);
-    // Rows from before stay listed; over the bound, the members expiring first go.
+    expect(await up()).to.deep.equal([CHANNEL_MEMBERS_BY_PRIMARY_KEY]);
+    // A WITHOUT ROWID table is its primary key's B-tree: SQLite lists no index for the key.
+    expect(await indexes()).to.have.members(sqlite ? ['channel_members_expires_at_index'] : [PRIMARY_KEY, 'channel_members_expires_at_index']);
+    if (after0004) {
+      const migrated = await sqliteSchema();
+      expect(migrated.withoutRowid).to.equal(true);
+      expect(migrated.columns).to.deep.equal(after0004.columns); // names, types, NOT NULLs, primary key
+      expect(migrated.entries.find((e: { type: string }) => e.type === 'table')?.sql).to.match(/\) without rowid$/i);
+      await expect(db.knex.raw('select rowid from channel_members')).to.be.rejectedWith(/no such column: rowid/);
+    }
+    // The primary key and the NOT NULLs hold.
+    await expect(db.knex('channel_members').insert({ channel_name: 'room', agora_uid: 1, chat_username: 'x', expires_at: 1 })).to.be.rejected;
+    await expect(db.knex('channel_members').insert({ channel_name: 'room', agora_uid: 9, chat_username: null, expires_at: 1 })).to.be.rejected;
+    await expect(db.knex('channel_members').insert({ channel_name: 'room', agora_uid: 9, chat_username: 'x', expires_at: null })).to.be.rejected;
+    // Rows from before stay listed, every field; over the bound, the members expiring first go.
+    expect(await store.list('room', later(T0, 1_000), 10)).to.deep.equal(listedBefore);
     await store.record([member(3, 180_000), member(4, 240_000), member(5, 30_000)], { now: later(T0, 1_000), maxPerChannel: 3 });
     expect(await listed(later(T0, 1_000))).to.deep.equal([4, 3, 2]);
+    expect(await stored()).to.deep.equal([2, 3, 4]);
     expect(await listed(later(T0, 150_000))).to.deep.equal([4, 3]);
+    // The sweep deletes the expired rows (member 2 expired at 120 s).
+    await store.record([member(7, 400_000, 'hall')], { now: later(T0, 150_000), maxPerChannel: 3 });
+    expect(await stored()).to.deep.equal([3, 4]);
+    expect(await stored('hall')).to.deep.equal([7]);
 
-    expect(await down()).to.deep.equal([DROP_CHANNEL_EXPIRES_AT_INDEX]);
+    expect(await down()).to.deep.equal([CHANNEL_MEMBERS_BY_PRIMARY_KEY]);
     expect(await indexes()).to.have.members([PRIMARY_KEY, INDEX, 'channel_members_expires_at_index']);
+    if (after0004) {
+      expect(await sqliteSchema()).to.deep.equal(after0004);
+      await expect(db.knex.raw('select rowid from channel_members')).to.be.fulfilled;
+    }
+    expect(await stored()).to.deep.equal([3, 4]);
+    expect(await listed(later(T0, 2_000), 'hall')).to.deep.equal([7]);
     await store.record([member(6, 300_000)], { now: later(T0, 2_000), maxPerChannel: 3 });
     expect(await listed(later(T0, 2_000))).to.deep.equal([6, 4, 3]);
-    expect(await up()).to.deep.equal([DROP_CHANNEL_EXPIRES_AT_INDEX]);
-    expect(await indexes()).to.have.members([PRIMARY_KEY, 'channel_members_expires_at_index']);
+    expect(await up()).to.deep.equal([CHANNEL_MEMBERS_BY_PRIMARY_KEY]);
+    expect(await indexes()).to.have.members(sqlite ? ['channel_members_expires_at_index'] : [PRIMARY_KEY, 'channel_members_expires_at_index']);
+    if (sqlite) expect((await sqliteSchema()).withoutRowid).to.equal(true);
+    expect(await listed(later(T0, 2_000))).to.deep.equal([6, 4, 3]);
   });
 
   // Migrations are history and keep their literals; this pins the status CHECK to core's one list, so a

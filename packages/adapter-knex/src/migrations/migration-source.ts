@@ -3,7 +3,7 @@ import * as createUsers from './0001-create-users.js';
 import * as createLoginFailures from './0002-create-login-failures.js';
 import * as createChannelMembers from './0003-create-channel-members.js';
 import * as accountLifecycle from './0004-account-lifecycle.js';
-import * as dropChannelMembersChannelExpiresAtIndex from './0005-drop-channel-members-channel-expires-at-index.js';
+import * as channelMembersByPrimaryKey from './0005-channel-members-by-primary-key.js';
 
 interface Migration {
   readonly name: string;
@@ -17,7 +17,7 @@ const MIGRATIONS: readonly Migration[] = [
   { name: '0002-create-login-failures', ...createLoginFailures },
   { name: '0003-create-channel-members', ...createChannelMembers },
   { name: '0004-account-lifecycle', ...accountLifecycle },
-  { name: '0005-drop-channel-members-channel-expires-at-index', ...dropChannelMembersChannelExpiresAtIndex },
+  { name: '0005-channel-members-by-primary-key', ...channelMembersByPrimaryKey },
 ];
 
 /** The package's migrations, in order, for `knex.migrate` (`migrationSource` option). */
