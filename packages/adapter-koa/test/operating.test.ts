@@ -3,6 +3,7 @@ import { ScryptPasswordHasher } from '@chat-app-server/core';
 import { startAgoraEmulator, type AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
+import { Histogram, Registry } from 'prom-client';
 import { buildServer, loadConfig, PrometheusMetrics } from '../src/standalone/index.js';
 import { createTestDatabase, LogCapture, sleep, startTestEmulator, startTestServer, TEST_AGORA, testEnv, type TestServer } from './support/harness.js';
 import { client, request } from './support/http.js';
@@ -52,6 +53,12 @@ function totals(text: string): Map<string, number> {
     result.set(name, series.reduce((sum, s) => sum + s.value, 0));
   }
   return result;
+}
+
+async function referenceText(histogram: Histogram): Promise<string> {
+  const registry = new Registry();
+  registry.registerMetric(histogram);
+  return registry.metrics();
 }
 
 function sample(text: string, name: string, labels: string): number | undefined {
@@ -138,6 +145,32 @@ describe('operating: metrics', function () {
     await request(server.url, 'GET', '/wp-admin/x');
     await request(server.url, 'GET', '/.env');
     expect(sample(await scrape(), 'chat_app_http_requests_total', unmatched)).to.equal(unmatchedBefore + 2);
+  });
+
+  it('serves the request-duration histogram exactly as a prom-client Histogram given the same observations', async function () {
+    const own = new PrometheusMetrics();
+    const reference = new Histogram({
+      name: 'chat_app_http_request_duration_seconds', help: 'reference', labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [new Registry()],
+    });
+    // Below, on and between bucket bounds, beyond the last one, on two series.
+    const observed = [
+      { method: 'GET', route: '/token', status: 200, durationMs: 0.3 },
+      { method: 'GET', route: '/token', status: 200, durationMs: 5 },
+      { method: 'GET', route: '/token', status: 200, durationMs: 7.5 },
+      { method: 'GET', route: '/token', status: 200, durationMs: 2600 },
+      { method: 'GET', route: '/token', status: 200, durationMs: 12_000 },
+      { method: 'POST', route: '/app/user/login', status: 401, durationMs: 180 },
+    ];
+    for (const r of observed) {
+      own.observeRequest(r);
+      reference.observe({ method: r.method, route: r.route, status: String(r.status) }, r.durationMs / 1000);
+    }
+    const lines = (text: string) => text.split('\n').filter((l) => l.startsWith('chat_app_http_request_duration_seconds')).sort();
+    const served = lines(await own.registry.metrics());
+    expect(served).to.have.length(2 * 14);
+    expect(served).to.deep.equal(lines(await referenceText(reference)));
+    expect(sample(await own.registry.metrics(), 'chat_app_http_request_duration_seconds_bucket', '{le="0.005",method="GET",route="/token",status="200"}')).to.equal(2);
   });
 
   it('registers exactly the chat_app_* metrics the README documents', async function () {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ObservedEvent, Observer } from '@chat-app-server/core';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, type MetricValueWithName, Registry } from 'prom-client';
 import type { ObservedRequest } from '../http/app.js';
 import type { ChatServiceState } from './chat-service-check.js';
 
@@ -20,10 +20,9 @@ export class PrometheusMetrics implements Observer {
     labelNames: ['method', 'route', 'status'] as const, registers: [this.registry],
     collect: () => this.flushRequestCounts(),
   });
-  private readonly httpDuration = new Histogram({
-    name: 'chat_app_http_request_duration_seconds', help: 'Time to answer an HTTP request, by method, route pattern and status.',
-    labelNames: ['method', 'route', 'status'] as const, buckets: SECONDS_BUCKETS, registers: [this.registry],
-  });
+  private readonly httpDuration = new RequestDurationHistogram(
+    'chat_app_http_request_duration_seconds', 'Time to answer an HTTP request, by method, route pattern and status.', this.registry,
+  );
   private readonly agoraCalls = new Counter({
     name: 'chat_app_agora_requests_total', help: 'Agora Chat REST calls (each with its retries), by operation and outcome.',
     labelNames: ['operation', 'outcome'] as const, registers: [this.registry],
@@ -63,9 +62,9 @@ export class PrometheusMetrics implements Observer {
     collect: () => this.flushPrincipalCacheCounts(),
   });
   // The per-request metrics are on the hot path, where prom-client would build, validate and hash
-  // the label set on every call: keep each series' labels and histogram child once, and add the
-  // counters' increments up here, handing them to prom-client when it collects (every scrape,
-  // and the primary's gathering of the workers' metrics, goes through collect).
+  // the label set on every call (a histogram child too): keep each series' labels and counts here,
+  // count each request with a few additions, and hand the counts to prom-client when it collects
+  // (every scrape, and the primary's gathering of the workers' metrics, goes through collect).
   private readonly requestSeries = new Map<string, RequestSeries>();
   private pendingCacheHits = 0;
   private pendingCacheMisses = 0;
@@ -116,7 +115,7 @@ export class PrometheusMetrics implements Observer {
     let series = this.requestSeries.get(key);
     if (!series) {
       const labels = { method, route, status: String(status) };
-      series = { labels, duration: this.httpDuration.labels(labels), pending: 0 };
+      series = { labels, duration: this.httpDuration.series(labels), pending: 0 };
       this.requestSeries.set(key, series);
     }
     return series;
@@ -144,9 +143,73 @@ export class PrometheusMetrics implements Observer {
 
 interface RequestSeries {
   readonly labels: { method: string; route: string; status: string };
-  readonly duration: { observe(seconds: number): void };
+  readonly duration: DurationCounts;
   /** Requests answered since prom-client last collected. */
   pending: number;
+}
+
+/** One series of {@link RequestDurationHistogram}: observations per bucket (not cumulative; the last one is +Inf). */
+class DurationCounts {
+  readonly buckets = new Float64Array(SECONDS_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+
+  constructor(readonly labels: Readonly<Record<string, string>>) {}
+
+  observe(seconds: number): void {
+    let i = 0;
+    while (i < SECONDS_BUCKETS.length && seconds > SECONDS_BUCKETS[i]!) i += 1;
+    this.buckets[i] = this.buckets[i]! + 1;
+    this.sum += seconds;
+    this.count += 1;
+  }
+}
+
+/**
+ * A histogram that prom-client's registry serves (and the cluster primary aggregates) like its own:
+ * the same name, `_bucket`/`_sum`/`_count` lines and `sum` aggregation, but observing is a bucket
+ * search and three additions on a series the caller keeps.
+ */
+class RequestDurationHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly all: DurationCounts[] = [];
+
+  constructor(readonly name: string, readonly help: string, registry: Registry) {
+    // The registry only asks for name, help, type, aggregator and get().
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  series(labels: Readonly<Record<string, string>>): DurationCounts {
+    const counts = new DurationCounts(labels);
+    this.all.push(counts);
+    return counts;
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: MetricValueWithName<string>[] } {
+    const values: MetricValueWithName<string>[] = [];
+    for (const s of this.all) {
+      let cumulative = 0;
+      SECONDS_BUCKETS.forEach((bound, i) => {
+        cumulative += s.buckets[i]!;
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: bound, ...s.labels }, value: cumulative });
+      });
+      values.push(
+        { metricName: `${this.name}_bucket`, labels: { le: '+Inf', ...s.labels }, value: s.count },
+        { metricName: `${this.name}_sum`, labels: { ...s.labels }, value: s.sum },
+        { metricName: `${this.name}_count`, labels: { ...s.labels }, value: s.count },
+      );
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    for (const s of this.all) {
+      s.buckets.fill(0);
+      s.sum = 0;
+      s.count = 0;
+    }
+  }
 }
 
 /** What the metrics listener serves: a {@link Registry}, or the workers' metrics summed by the primary. */
