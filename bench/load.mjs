@@ -110,10 +110,7 @@ end
 `);
   try {
     const stdout = await new Promise((resolve, reject) => {
-      const wrk = ['wrk', '-t1', `-c${spec.connections}`, `-d${spec.duration}s`, '--timeout', `${spec.timeout ?? 10}s`, '-s', script, url.href];
-      // `cpus`: the cores the parent keeps for the load generator (see cores.mjs).
-      const [command, ...args] = spec.cpus ? ['taskset', '-c', spec.cpus, ...wrk] : wrk;
-      execFile(command, args, (err, out) => (err ? reject(err) : resolve(out)));
+      execFile('wrk', ['-t1', `-c${spec.connections}`, `-d${spec.duration}s`, `--timeout`, `${spec.timeout ?? 10}s`, '-s', script, url.href], (err, out) => (err ? reject(err) : resolve(out)));
     });
     const w = JSON.parse(stdout.trim().split('\n').at(-1));
     const seconds = w.durationUs / 1e6;

@@ -16,7 +16,6 @@ import { availableParallelism, cpus, freemem, loadavg, release, tmpdir, totalmem
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
-import { corePlan, pin } from './cores.mjs';
 import { loaderName } from './load.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -70,7 +69,6 @@ const runId = Date.now().toString(36);
 const AGORA = { appId: '0123456789abcdef0123456789abcdef', appCertificate: 'fedcba9876543210fedcba9876543210', orgName: 'bench', appName: 'chat-app-server' };
 let emulator;
 let bearers;
-const cores = corePlan();
 
 async function main() {
   printMachine();
@@ -82,7 +80,7 @@ async function main() {
   let tokenRounds;
   if (ONLY !== 'login') {
     const fixedRef = await startReference('fixed');
-    const fixedLoad = pinnedLoad({ url: `${fixedRef.url}/fixed`, connections: TOKEN_CONNECTIONS });
+    const fixedLoad = { url: `${fixedRef.url}/fixed`, connections: TOKEN_CONNECTIONS };
     await warmUp(fixedLoad);
     const fixed = await measure('bare Koa: fixed JSON', fixedLoad, fixedRef);
     await fixedRef.stop();
@@ -102,9 +100,6 @@ function printMachine() {
     `${(totalmem() / 2 ** 30).toFixed(1)} GiB memory (${(freemem() / 2 ** 30).toFixed(1)} GiB free), ${osType()} ${release()}, Node ${process.version}`);
   console.log(`load average before the run: ${l1} / ${l5} / ${l15} (1 / 5 / 15 min; the load generators run on the same machine)`);
   console.log(`load generator: ${loaderName()} for the GET runs and the warm-ups (autocannon for the flood; BENCH_LOADER chooses)`);
-  console.log(cores
-    ? `cores: single-process /token runs and references on ${cores.server}, wrk on ${cores.loader}; WORKERS and account runs unpinned (BENCH_PIN=0: none pinned)`
-    : 'cores: nothing pinned (needs taskset and 2 cores; BENCH_PIN=0 turns it off)');
   console.log(`${SECONDS} s per run${ONLY === '' || ONLY === 'token' ? `, ${ROUNDS} rounds of the /token comparisons` : ''}\n`);
 }
 
@@ -118,16 +113,16 @@ async function measureTokenRounds() {
   // Certificate, one database), so the users are seeded once.
   await seedOnce();
   const metricsPort = await freePort();
-  const server = (label, env = {}) => () => startServer(label, env, { pinned: !env.WORKERS });
+  const server = (label, env = {}) => () => startServer(label, env);
   const kinds = {
-    ref: { name: 'bare Koa: build a token', start: () => startReference('token'), load: (s) => pinnedLoad({ url: `${s.url}/token?channelName=room`, connections: TOKEN_CONNECTIONS }) },
-    token: { name: 'GET /token (bearer)', start: server('plain'), load: (s) => pinnedLoad(tokenLoad(s.url)) },
+    ref: { name: 'bare Koa: build a token', start: () => startReference('token'), load: (s) => ({ url: `${s.url}/token?channelName=room`, connections: TOKEN_CONNECTIONS }) },
+    token: { name: 'GET /token (bearer)', start: server('plain'), load: (s) => tokenLoad(s.url) },
     // The same as `token`, another process: how far two identical runs of a round differ on this machine.
-    twin: { name: 'GET /token (bearer), again (A/A)', start: server('plain'), load: (s) => pinnedLoad(tokenLoad(s.url)) },
-    metrics: { name: 'GET /token (bearer, metrics on)', start: server('metrics', { METRICS_PORT: String(metricsPort) }), load: (s) => pinnedLoad(tokenLoad(s.url)), metricsPort },
+    twin: { name: 'GET /token (bearer), again (A/A)', start: server('plain'), load: (s) => tokenLoad(s.url) },
+    metrics: { name: 'GET /token (bearer, metrics on)', start: server('metrics', { METRICS_PORT: String(metricsPort) }), load: (s) => tokenLoad(s.url), metricsPort },
     mapper: {
       name: `GET /token, ${MAPPER_CHANNELS} channels (mapper writes)`, start: server('mapper'),
-      load: (s, r) => pinnedLoad({ ...tokenLoad(s.url), channels: MAPPER_CHANNELS, channelPrefix: `bench-${runId}-r${r}-`, path: '/token?channelName={channel}&publisherRole=true' }),
+      load: (s, r) => ({ ...tokenLoad(s.url), channels: MAPPER_CHANNELS, channelPrefix: `bench-${runId}-r${r}-`, path: '/token?channelName={channel}&publisherRole=true' }),
     },
     workers: { name: `GET /token (bearer), WORKERS=${MULTI_WORKERS}`, start: server('workers', { WORKERS: String(MULTI_WORKERS) }), load: (s) => tokenLoad(s.url) },
   };
@@ -152,11 +147,6 @@ async function measureTokenRounds() {
     rounds.push(round);
   }
   return { rounds, workersSupported: workerProcesses >= MULTI_WORKERS, workerProcesses };
-}
-
-// A load for a pinned server: the load generator on the cores kept for it.
-function pinnedLoad(spec) {
-  return cores ? { ...spec, cpus: cores.loader } : spec;
 }
 
 // Unmeasured load before a run, so that the run measures a warmed-up process (JIT, caches).
@@ -541,7 +531,6 @@ async function startReference(mode) {
     ...probed, env: { ...process.env, BENCH_ELD_DIR: eldDir }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(child);
-  if (cores) pin(child.pid, cores.server);
   await new Promise((resolve) => child.once('message', resolve));
   return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stopChild(child) };
 }
@@ -551,7 +540,7 @@ async function startReference(mode) {
  * `workers`: how many worker processes it runs (0 when it runs in one process, as a server that
  * does not know WORKERS does whatever it is asked).
  */
-async function startServer(label, extraEnv = {}, { pinned = false } = {}) {
+async function startServer(label, extraEnv = {}) {
   const port = await freePort();
   // Settings of the caller's shell that would change what is measured are not passed on.
   const { METRICS_PORT: _m, WORKERS: _w, ...inherited } = process.env;
@@ -575,7 +564,6 @@ async function startServer(label, extraEnv = {}, { pinned = false } = {}) {
   };
   const child = fork(serverCli, ['serve'], { ...probed, env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   children.add(child);
-  if (pinned && cores) pin(child.pid, cores.server);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const url = `http://127.0.0.1:${port}`;
   const stop = () => stopChild(child);
