@@ -37,4 +37,14 @@ export interface HashReservation {
   release(): void;
 }
 
+/** A reservation that holds nothing: for hashers that cannot hold places, and refusals decided without the hasher. */
+export const NOTHING_HELD: HashReservation = Object.freeze({ release: () => undefined });
+
+/** Holds a place in the hashing queue for one hash of `client`, or only checks capacity when the hasher cannot hold places. */
+export function admission(passwordHasher: PasswordHasher, client: string | undefined): HashReservation {
+  if (passwordHasher.reserve) return passwordHasher.reserve(client);
+  passwordHasher.checkCapacity?.(client);
+  return NOTHING_HELD;
+}
+
 export const PasswordHasher: unique symbol = Symbol.for('chat-app-server.PasswordHasher');

@@ -6,7 +6,7 @@ import type { Clock } from '../ports/clock.js';
 import type { LoginThrottle, ThrottleLimit } from '../ports/login-throttle.js';
 import type { Logger } from '../ports/logger.js';
 import { notify, type LoginOutcome, type Observer } from '../ports/observer.js';
-import type { HashReservation, PasswordHasher } from '../ports/password-hasher.js';
+import { admission, type HashReservation, type PasswordHasher } from '../ports/password-hasher.js';
 import type { IssuedToken } from '../ports/token-issuer.js';
 import type { UserRecord, UserRepository } from '../ports/user-repository.js';
 import type { ChatAccountSaga } from './chat-account-saga.js';
@@ -69,15 +69,6 @@ export function loginThrottleLimits(limits: LoginLimits, accountKey: string, cli
   if (client !== undefined) result.push({ key: `login:address:${client}`, max: maxFailuresPerAccount, windowSeconds });
   return result;
 }
-
-/** Holds a place in the hashing queue for one hash of `client`, or only checks capacity when the hasher cannot hold places. */
-export function admission(passwordHasher: PasswordHasher, client: string | undefined): HashReservation {
-  if (passwordHasher.reserve) return passwordHasher.reserve(client);
-  passwordHasher.checkCapacity?.(client);
-  return NOTHING_HELD;
-}
-
-export const NOTHING_HELD: HashReservation = Object.freeze({ release: () => undefined });
 
 /**
  * Checks a password and returns a chat user token. Unknown account and wrong password are one

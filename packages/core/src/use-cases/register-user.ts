@@ -3,8 +3,7 @@ import { parseNewPassword } from '../domain/password.js';
 import { TooManyAttemptsError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { LoginThrottle } from '../ports/login-throttle.js';
-import type { HashReservation, PasswordHasher } from '../ports/password-hasher.js';
-import { NOTHING_HELD } from './login-user.js';
+import { NOTHING_HELD, type HashReservation, type PasswordHasher } from '../ports/password-hasher.js';
 import type { ChatAccountSaga } from './chat-account-saga.js';
 import { principalOf, type Principal } from './principal.js';
 
