@@ -2,33 +2,13 @@ import { ScryptPasswordHasher, type PasswordHasher } from '@chat-app-server/core
 import { CHEAP_SCRYPT_PARAMETERS } from '@chat-app-server/core/testing';
 import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
 import { expect } from 'chai';
+import { CountingHasher } from './support/counting-hasher.js';
 import {
   cheapHasher, DIALECTS, requirePostgres, startServerOn, startTestEmulator, startTestServer, type TestServer,
 } from './support/harness.js';
 import { request, type HttpResponse } from './support/http.js';
 
 const PASSWORD = 'correct horse battery';
-
-/** Counts the passwords a server hashes and checks: the work an attacker can make it do. */
-class CountingHasher implements PasswordHasher {
-  hashes = 0;
-  verifications = 0;
-  constructor(private readonly inner: PasswordHasher) {}
-  hash(password: string, client?: string) {
-    this.hashes++;
-    return this.inner.hash(password, client);
-  }
-  verify(hash: string, password: string, client?: string) {
-    this.verifications++;
-    return this.inner.verify(hash, password, client);
-  }
-  needsRehash(hash: string) {
-    return this.inner.needsRehash(hash);
-  }
-  checkCapacity(client?: string) {
-    this.inner.checkCapacity?.(client);
-  }
-}
 
 /** Posts from one loopback address, so each test's per-address limits are its own. */
 function post(server: { url: string }, path: string, body: unknown, localAddress: string): Promise<HttpResponse> {

@@ -3,6 +3,7 @@ import { ScryptPasswordHasher, ServerBusyError, type PasswordHasher } from '@cha
 import { CHEAP_SCRYPT_PARAMETERS } from '@chat-app-server/core/testing';
 import type { AgoraEmulator } from '@chat-app-server/adapter-agora/emulator';
 import { expect } from 'chai';
+import { CountingHasher } from './support/counting-hasher.js';
 import { startTestEmulator, startTestServer, type TestServer } from './support/harness.js';
 import { request, type HttpResponse } from './support/http.js';
 
@@ -13,21 +14,11 @@ const run = Math.random().toString(36).slice(2, 8);
 const fresh = (name: string) => `${name}-${run}`;
 
 /** Refuses every hash of one address, as a saturated hasher refuses a flooding address, and counts the work done. */
-class FloodedHasher implements PasswordHasher {
-  verifications = 0;
-  capacityChecks = 0;
-  private readonly inner = new ScryptPasswordHasher({ parameters: CHEAP_SCRYPT_PARAMETERS, concurrency: 4, maxQueue: 100 });
-  hash(password: string, client?: string) {
-    return this.inner.hash(password, client);
+class FloodedHasher extends CountingHasher {
+  constructor() {
+    super(new ScryptPasswordHasher({ parameters: CHEAP_SCRYPT_PARAMETERS, concurrency: 4, maxQueue: 100 }));
   }
-  verify(hash: string, password: string, client?: string) {
-    this.verifications++;
-    return this.inner.verify(hash, password, client);
-  }
-  needsRehash(hash: string) {
-    return this.inner.needsRehash(hash);
-  }
-  checkCapacity(client?: string) {
+  override checkCapacity(client?: string) {
     this.capacityChecks++;
     if (client === FLOODER) throw new ServerBusyError(2);
   }

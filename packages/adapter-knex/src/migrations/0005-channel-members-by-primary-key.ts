@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import * as createChannelMembers from './0003-create-channel-members.js';
 
 /**
  * `channel_members` by its primary key, so each upsert of the channel mapper maintains fewer B-trees:
@@ -42,17 +43,7 @@ export async function down(knex: Knex): Promise<void> {
     });
     return;
   }
-  await rebuildSqlite(knex, async () => {
-    await knex.schema.createTable('channel_members', (table) => {
-      table.text('channel_name').notNullable();
-      table.bigInteger('agora_uid').notNullable();
-      table.text('chat_username').notNullable();
-      table.bigInteger('expires_at').notNullable();
-      table.primary(['channel_name', 'agora_uid'], 'channel_members_pkey');
-      table.index(['channel_name', 'expires_at'], CHANNEL_EXPIRES_AT_INDEX);
-      table.index(['expires_at'], EXPIRES_AT_INDEX);
-    });
-  });
+  await rebuildSqlite(knex, () => createChannelMembers.up(knex));
 }
 
 function isSqlite(knex: Knex): boolean {
