@@ -4,11 +4,14 @@
 // thread pool, which is created once, on first use, with the size and CPU priority it gets then:
 // - 8 threads (unless UV_THREADPOOL_SIZE says otherwise): scrypt hashes, sqlite3 queries, fs and dns
 //   all share the pool, and two long hashes must not leave the database one thread;
-// - for `serve`, created by a worker thread running at a lower priority (nice 10), so the pool's
-//   threads inherit it: when logins saturate the CPU with scrypt, the event loop (bearer /token
-//   requests) still gets the CPU first (the bench's "GET /token while logins saturate" row measures
-//   what this keeps). Other commands (import: hashing is the job) keep the normal priority.
-// Where priorities cannot be changed, the pool is simply created at normal priority.
+// - for `serve`, created by a worker thread running THREAD_POOL_NICE (default 1) nice levels below the
+//   server, so the pool's threads inherit that priority: when logins saturate the CPU with scrypt, the
+//   event loop (bearer /token requests) gets somewhat more of it than each hashing thread. The bench's
+//   login flood measured the split (successful logins vs raw scrypt, /token vs unloaded) at nice 10:
+//   0.48-0.51 and 0.82; at 2: 0.59-0.62 and 0.64-0.68; at 1: 0.63 and 0.51-0.64; at 0: 0.61-0.67 and
+//   0.50-0.64. Other commands
+//   (import: hashing is the job) keep the normal priority.
+// Where priorities cannot be changed, the pool is simply created at the server's priority.
 process.env.UV_THREADPOOL_SIZE ??= '8';
 
 // V8 moves objects of an allocation site straight to the old generation ("pretenures" them) once most
@@ -23,6 +26,14 @@ if (!process.execArgv.some((flag) => /allocation[-_]site[-_]pretenuring/.test(fl
 }
 
 const { Worker } = require('node:worker_threads');
+
+// The server's configuration check validates THREAD_POOL_NICE (and refuses to start on a bad value);
+// until it runs, anything but a whole number from 0 to 19 means the default, which it repeats.
+const DEFAULT_THREAD_POOL_NICE = 1;
+function threadPoolNice() {
+  const raw = (process.env.THREAD_POOL_NICE ?? '').trim();
+  return /^\d{1,2}$/.test(raw) && Number(raw) <= 19 ? Number(raw) : DEFAULT_THREAD_POOL_NICE;
+}
 
 const command = process.argv[2];
 if (command === undefined || command === 'serve') startAtLowerPoolPriority();
@@ -49,10 +60,10 @@ function startCli() {
 
 function startAtLowerPoolPriority() {
   const starter = new Worker(
-    `const { setPriority } = require('node:os');
+    `const { getPriority, setPriority } = require('node:os');
      const { stat } = require('node:fs');
      const { parentPort } = require('node:worker_threads');
-     try { setPriority(10); } catch { /* not permitted here: keep the default priority */ }
+     try { setPriority(Math.min(19, getPriority() + ${threadPoolNice()})); } catch { /* not permitted here: keep the server's priority */ }
      stat(__filename, () => parentPort.postMessage('pool started'));`,
     { eval: true },
   );

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -525,21 +525,31 @@ describe('the CLI', function () {
       expect(code).to.equal(0);
     });
 
-    it('creates an 8-thread pool at lower priority than the event loop (Linux)', async function () {
-      if (!existsSync('/proc/self/task')) {
-        console.warn('    (skipped: thread priorities are read from /proc, which this system does not have)');
-        this.skip();
-      }
+    const skipWithoutProc = (test: Mocha.Context) => {
+      if (existsSync('/proc/self/task')) return;
+      console.warn('    (skipped: thread priorities are read from /proc, which this system does not have)');
+      test.skip();
+    };
+    // Relative to the event loop: the test may itself run at some nice value.
+    const ownNice = getPriority();
+    const defaultPoolNice = SETTINGS.properties.THREAD_POOL_NICE.default;
+
+    it(`creates an 8-thread pool ${defaultPoolNice} nice level(s) below the event loop by default (Linux)`, async function () {
+      skipWithoutProc(this);
       const { seen: nice } = await launch(threadNiceValues);
-      expect(nice.filter((n) => n === 10)).to.have.length(8);
-      expect(nice[0], 'the main thread keeps its priority').to.equal(0);
+      expect(nice.filter((n) => n === ownNice + defaultPoolNice)).to.have.length(8);
+      expect(nice[0], 'the main thread keeps its priority').to.equal(ownNice);
+    });
+
+    it('creates the pool THREAD_POOL_NICE levels below the event loop (Linux)', async function () {
+      skipWithoutProc(this);
+      const { seen: nice } = await launch(threadNiceValues, { THREAD_POOL_NICE: '7' });
+      expect(nice.filter((n) => n === Math.min(19, ownNice + 7))).to.have.length(8);
+      expect(nice[0], 'the main thread keeps its priority').to.equal(ownNice);
     });
 
     it('gives every worker of WORKERS=2 the same pool at lower priority, and stops them all (Linux)', async function () {
-      if (!existsSync('/proc/self/task')) {
-        console.warn('    (skipped: thread priorities are read from /proc, which this system does not have)');
-        this.skip();
-      }
+      skipWithoutProc(this);
       // The workers run the launcher again (node:cluster starts them with the primary's command line).
       const { code, status, seen: workers } = await launch(
         (pid) => childrenOf(pid).map(threadNiceValues), { WORKERS: '2' }, '"msg":"all workers listening"',
@@ -547,10 +557,16 @@ describe('the CLI', function () {
       expect(status).to.equal(200);
       expect(workers).to.have.length(2);
       for (const nice of workers) {
-        expect(nice.filter((n) => n === 10)).to.have.length(8);
-        expect(nice[0], 'the main thread keeps its priority').to.equal(0);
+        expect(nice.filter((n) => n === ownNice + defaultPoolNice)).to.have.length(8);
+        expect(nice[0], 'the main thread keeps its priority').to.equal(ownNice);
       }
       expect(code).to.equal(0);
+    });
+
+    it('refuses to start on a THREAD_POOL_NICE out of bounds, naming it', async () => {
+      const { code, stderr } = await run(['serve'], { PORT: '0', DATABASE_URL: 'sqlite:./bin.sqlite', NODE_ENV: 'development', THREAD_POOL_NICE: '20' }, undefined, launcher);
+      expect(code).to.equal(1);
+      expect(stderr).to.include('THREAD_POOL_NICE must be a whole number from 0 to 19, got "20"');
     });
 
     it('turns V8\'s allocation-site pretenuring off before loading the server, unless node was given a pretenuring flag', async () => {

@@ -61,6 +61,9 @@ export const SETTINGS = Type.Object({
     expected: `must be a whole number from 1 to ${MAX_WORKERS}, or auto (one per core)`,
     description: 'Server processes sharing the API port; `auto`: one per core.',
   }),
+  // Applied by the launcher (bin/chat-app-server.cjs) before any server code runs, which reads the
+  // variable itself and keeps this default when it is unset or out of bounds (then refused here).
+  THREAD_POOL_NICE: whole(0, 19, 1, 'Added to the server\'s nice value for Node\'s thread pool (scrypt, SQLite) under `serve`: higher leaves bearer requests more CPU while hashing saturates it, lower lets more logins through.'),
 });
 
 export type Settings = Static<typeof SETTINGS>;
