@@ -120,14 +120,28 @@ describe('channel roster (the channel mapper)', function () {
     expect((await r.store.inner.list('room', new Date(r.clock.now()), 10)).map((m) => m.chatUsername)).to.deep.equal(['ann']);
   });
 
-  it('bounds what waits for the database: the oldest notes are dropped beyond maxPending', async function () {
+  it('bounds what waits for the database: the oldest notes are dropped beyond maxPending, with one warning and a count', async function () {
     const r = rig({ maxPending: 3 });
     const ann = await registered(r, 'ann');
     r.store.down = true;
     for (const channelName of ['c1', 'c2', 'c3', 'c4', 'c5']) await r.core.issueRtcToken.execute({ principal: ann, channelName, role: 'publisher' });
+    expect(r.warnings.filter((w) => w.includes('dropping the oldest'))).to.have.length(1);
     r.store.down = false;
     await r.core.close();
     expect(r.store.writes.flat().map((m) => m.channelName).sort()).to.deep.equal(['c3', 'c4', 'c5']);
+    expect(r.warnings.filter((w) => w.includes('were dropped unwritten'))).to.have.length(1);
+  });
+
+  it('writes a burst once half of maxPending waits, instead of dropping notes before the interval ends', async function () {
+    const r = rig({ maxPending: 4, flushIntervalMs: 3_600_000 });
+    const ann = await registered(r, 'ann');
+    const channels = Array.from({ length: 10 }, (_, i) => `burst-${i}`);
+    for (const channelName of channels) await r.core.issueRtcToken.execute({ principal: ann, channelName, role: 'publisher' });
+    await sleep(20);
+    expect(r.store.writes.flat().map((m) => m.channelName).sort()).to.deep.equal([...channels].sort());
+    expect(r.store.writes.map((w) => w.length), 'batches of half of maxPending').to.deep.equal([2, 2, 2, 2, 2]);
+    expect(r.warnings).to.deep.equal([]);
+    await r.core.close();
   });
 
   it('lists at most maxPerChannel members', async function () {

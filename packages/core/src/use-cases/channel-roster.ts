@@ -16,7 +16,10 @@ export interface ChannelRosterOptions {
    * token's: repeated tokens for one channel cost no write. @default 60
    */
   readonly refreshSlackSeconds?: number;
-  /** Members waiting to be written at most (the oldest are dropped beyond it, with a warning). @default 10000 */
+  /**
+   * Members waiting to be written at most (the oldest are dropped beyond it, with a warning). Half of it
+   * waiting starts a write at once, without waiting for the interval. @default 10000
+   */
   readonly maxPending?: number;
   /** Members remembered as written, for the deduplication. @default 10000 */
   readonly maxRemembered?: number;
@@ -51,6 +54,8 @@ export class ChannelRoster {
   private retryDelayMs: number;
   private failing = false;
   private closed = false;
+  /** Notes dropped (beyond maxPending) since the last warning about it. */
+  private dropped = 0;
 
   constructor(private readonly deps: { store: ChannelMemberStore; clock: Clock; logger?: Logger; options?: ChannelRosterOptions }) {
     this.options = { ...DEFAULT_CHANNEL_ROSTER, ...deps.options };
@@ -73,7 +78,15 @@ export class ChannelRoster {
     const slackMs = this.options.refreshSlackSeconds * 1000;
     if (stored && stored.chatUsername === member.chatUsername && stored.expiresAt >= member.expiresAt.getTime() - slackMs) return;
     this.enqueue(key, member);
-    this.schedule(this.options.flushIntervalMs);
+    // A burst is written once half of maxPending waits: waiting for the interval would drop the notes
+    // beyond maxPending although the store keeps up. Not while it fails: the retry's backoff holds.
+    if (this.pending.size >= this.options.maxPending / 2 && !this.writing && !this.failing && !this.closed) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.flushInBackground();
+    } else {
+      this.schedule(this.options.flushIntervalMs);
+    }
   }
 
   /** The unexpired members of a channel: what the store holds, plus what is still waiting to be (or being) written. */
@@ -126,6 +139,8 @@ export class ChannelRoster {
       return;
     }
     if (this.failing) this.deps.logger?.warn({}, 'channel members are recorded again');
+    if (this.dropped > 0) this.deps.logger?.warn({ dropped: this.dropped }, 'channel members were dropped unwritten while too many waited (maxPending)');
+    this.dropped = 0;
     this.failing = false;
     this.retryDelayMs = this.options.flushIntervalMs;
     for (const [key, member] of batch) this.remember(key, member);
@@ -135,6 +150,9 @@ export class ChannelRoster {
     if (this.pending.size >= this.options.maxPending) {
       const oldest = this.pending.keys().next();
       if (!oldest.done) this.pending.delete(oldest.value);
+      if (this.dropped++ === 0) {
+        this.deps.logger?.warn({ maxPending: this.options.maxPending }, 'too many channel members wait to be written: dropping the oldest notes');
+      }
     }
     this.pending.set(key, member);
   }
@@ -152,10 +170,14 @@ export class ChannelRoster {
     if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flush().catch((err: unknown) => this.deps.logger?.warn({ err }, 'channel member flush failed'));
+      this.flushInBackground();
     }, delayMs);
     // A pending write never keeps the process alive: close() writes it at shutdown.
     this.timer.unref();
+  }
+
+  private flushInBackground(): void {
+    this.flush().catch((err: unknown) => this.deps.logger?.warn({ err }, 'channel member flush failed'));
   }
 }
 
