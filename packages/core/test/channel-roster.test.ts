@@ -19,7 +19,7 @@ class WatchedStore implements ChannelMemberStore {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function rig(options: { maxPending?: number; maxPerChannel?: number } = {}) {
+function rig(options: { maxPending?: number; maxPerChannel?: number; flushIntervalMs?: number } = {}) {
   const store = new WatchedStore();
   const warnings: string[] = [];
   const test = aTestCore({
