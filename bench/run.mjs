@@ -218,7 +218,7 @@ function judgeTokenRounds({ rounds, workersSupported, workerProcesses }, fixed) 
   within5('/token with metrics on', 'metrics', 'issue 14');
   // The worst case of the channel recording: every request a new (channel, user) pair, which defeats
   // the deduplication (an app asks for one RTC token per call joined, not per request).
-  within5(`/token over ${MAPPER_CHANNELS} channels, every request a new mapper entry (worst case)`, 'mapper', 'issue 10');
+  within5(`/token over ${MAPPER_CHANNELS} channels, every request a new mapper entry`, 'mapper', 'issue 10, worst case');
 
   // Issue 13: the revocation check is always on; it must not add a database read per request.
   const misses = rounds.reduce((sum, r) => sum + r.metrics.cacheMisses, 0);

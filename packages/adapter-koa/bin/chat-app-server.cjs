@@ -6,10 +6,9 @@
 //   all share the pool, and two long hashes must not leave the database one thread;
 // - for `serve`, created by a worker thread running THREAD_POOL_NICE (default 1) nice levels below the
 //   server, so the pool's threads inherit that priority: when logins saturate the CPU with scrypt, the
-//   event loop (bearer /token requests) gets somewhat more of it than each hashing thread. The bench's
-//   login flood measured the split (successful logins vs raw scrypt, /token vs unloaded) at nice 10:
-//   0.48-0.51 and 0.82; at 2: 0.59-0.62 and 0.64-0.68; at 1: 0.63 and 0.51-0.64; at 0: 0.61-0.67 and
-//   0.50-0.64. Other commands (import: hashing is the job) keep the normal priority.
+//   event loop (bearer /token requests) gets somewhat more of it than each hashing thread (the README's
+//   THREAD_POOL_NICE row has the login flood's split at several values). Other commands (import: hashing
+//   is the job) keep the normal priority.
 // Where priorities cannot be changed, the pool is simply created at the server's priority.
 process.env.UV_THREADPOOL_SIZE ??= '8';
 

@@ -54,7 +54,7 @@ export class ChannelRoster {
   private retryDelayMs: number;
   private failing = false;
   private closed = false;
-  /** Notes dropped (beyond maxPending) since the last warning about it. */
+  /** Notes dropped (beyond maxPending) since the last successful write, which reports the count. */
   private dropped = 0;
 
   constructor(private readonly deps: { store: ChannelMemberStore; clock: Clock; logger?: Logger; options?: ChannelRosterOptions }) {
